@@ -1,0 +1,454 @@
+/**
+ * The reference storage: every operation runs synchronously inside one call, so each is
+ * atomic by construction. Indexed (ready heaps per task, a lease-expiry heap, children by
+ * parent, sets of pending follow-ups) so each operation costs O(log n) per touched row.
+ * Rows handed out are copies: callers can never mutate the store.
+ */
+import { MinHeap } from './minHeap';
+import {
+  CASCADE_CANCELLED_ERROR,
+  CHILDREN_TASKS_FAILED_ERROR,
+  FINALIZE_TASK_FAILED_ERROR,
+} from './storage';
+import type {
+  CancelResult,
+  ClaimRequest,
+  CloseResult,
+  DurableStorage,
+  ExecutionRow,
+  NewExecutionRow,
+  ParentAdvance,
+  RecoverRequest,
+  RecoverResult,
+  RunResult,
+} from './storage';
+import type { DurableExecutionErrorStorageValue } from './errors';
+import { isFinishedStatus } from './types';
+
+interface ReadyEntry {
+  startAt: number;
+  seq: number;
+  executionId: string;
+}
+
+interface LeaseEntry {
+  expiresAt: number;
+  executionId: string;
+  leaseToken: number;
+}
+
+export function createInMemoryStorage(): DurableStorage {
+  return new InMemoryStorage();
+}
+
+class InMemoryStorage implements DurableStorage {
+  private readonly rows = new Map<string, ExecutionRow>();
+  private readonly readyByTask = new Map<string, MinHeap<ReadyEntry>>();
+  /** The seq of each ready row's live heap entry; older entries are skipped lazily. */
+  private readonly readySeq = new Map<string, number>();
+  private readonly leases = new MinHeap<LeaseEntry>((a, b) => a.expiresAt < b.expiresAt);
+  private readonly childrenByParent = new Map<string, string[]>();
+  private readonly toClose = new Set<string>();
+  private readonly readyToAdvance = new Set<string>();
+  private nextSeq = 0;
+
+  insertExecutions(rows: NewExecutionRow[]): Promise<void> {
+    for (const row of rows) {
+      if (this.rows.has(row.executionId)) {
+        return Promise.reject(new Error(`Execution ${row.executionId} already exists`));
+      }
+    }
+    for (const row of rows) this.insert(row);
+    return Promise.resolve();
+  }
+
+  claimReadyExecutions({ taskIds, limit, now, expireMs }: ClaimRequest): Promise<ExecutionRow[]> {
+    const claimed: ExecutionRow[] = [];
+    while (claimed.length < limit) {
+      const next = this.peekDue(taskIds, now);
+      if (!next) break;
+      this.readyByTask.get(next.taskId)?.pop();
+      const row = this.mustGet(next.executionId);
+      this.readySeq.delete(row.executionId);
+      row.status = 'running';
+      row.startedAt = now;
+      row.expiresAt = now + row.timeoutMs + expireMs;
+      row.leaseToken += 1;
+      row.updatedAt = now;
+      this.leases.push({
+        expiresAt: row.expiresAt,
+        executionId: row.executionId,
+        leaseToken: row.leaseToken,
+      });
+      claimed.push(copy(row));
+    }
+    return Promise.resolve(claimed);
+  }
+
+  getNextDueAt(taskIds: readonly string[]): Promise<number | null> {
+    const next = this.peekDue(taskIds, Number.POSITIVE_INFINITY);
+    return Promise.resolve(next ? next.startAt : null);
+  }
+
+  applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
+    return Promise.resolve(results.map((result) => this.applyRunResult(result, now)));
+  }
+
+  closeExecution(executionId: string, now: number): Promise<CloseResult> {
+    const result: CloseResult = {
+      cancelledExecutionIds: [],
+      finishedParentExecutionId: null,
+      parentReadyToAdvanceExecutionId: null,
+    };
+    const row = this.rows.get(executionId);
+    if (!row || row.closeStatus !== 'ready') return Promise.resolve(result);
+    this.setCloseStatus(row, 'closed');
+    if (row.status !== 'completed') {
+      result.cancelledExecutionIds = this.cancelDescendants(row, now);
+    }
+    const parent = row.parentExecutionId ? this.rows.get(row.parentExecutionId) : undefined;
+    if (!parent) return Promise.resolve(result);
+
+    if (row.isFinalizeTask) {
+      if (parent.status === 'waiting_for_finalize_task') {
+        if (row.status === 'completed') {
+          parent.status = 'completed';
+          parent.output = row.output;
+        } else {
+          parent.status = 'finalize_task_failed';
+          parent.error = FINALIZE_TASK_FAILED_ERROR;
+          parent.finalizeTaskError = row.error;
+        }
+        this.finish(parent, now);
+        result.finishedParentExecutionId = parent.executionId;
+      }
+      return Promise.resolve(result);
+    }
+
+    parent.finishedChildrenCount += 1;
+    parent.updatedAt = now;
+    if (row.status !== 'completed') {
+      const childError = {
+        index: row.indexInParent,
+        taskId: row.taskId,
+        executionId: row.executionId,
+        error: row.error ?? CHILDREN_TASKS_FAILED_ERROR,
+      };
+      if (parent.status === 'waiting_for_children_tasks') {
+        parent.status = 'children_tasks_failed';
+        parent.error = CHILDREN_TASKS_FAILED_ERROR;
+        parent.childrenTasksErrors = [childError];
+        this.readyToAdvance.delete(parent.executionId);
+        this.finish(parent, now);
+        result.finishedParentExecutionId = parent.executionId;
+      } else if (parent.status === 'children_tasks_failed') {
+        parent.childrenTasksErrors = [...(parent.childrenTasksErrors ?? []), childError].sort(
+          (a, b) => a.index - b.index,
+        );
+      }
+    } else if (
+      parent.status === 'waiting_for_children_tasks' &&
+      parent.finishedChildrenCount >= parent.childrenCount
+    ) {
+      this.readyToAdvance.add(parent.executionId);
+      result.parentReadyToAdvanceExecutionId = parent.executionId;
+    }
+    return Promise.resolve(result);
+  }
+
+  advanceParent(executionId: string, advance: ParentAdvance, now: number): Promise<boolean> {
+    const row = this.rows.get(executionId);
+    if (
+      !row ||
+      row.status !== 'waiting_for_children_tasks' ||
+      row.finishedChildrenCount < row.childrenCount
+    ) {
+      return Promise.resolve(false);
+    }
+    this.readyToAdvance.delete(executionId);
+    switch (advance.kind) {
+      case 'completed':
+        row.status = 'completed';
+        row.output = advance.output;
+        this.finish(row, now);
+        break;
+      case 'failed':
+        row.status = 'failed';
+        row.error = advance.error;
+        this.finish(row, now);
+        break;
+      case 'waiting_for_finalize':
+        row.status = 'waiting_for_finalize_task';
+        row.finalizeTaskExecutionId = advance.finalize.executionId;
+        row.finalizeTaskId = advance.finalize.taskId;
+        row.updatedAt = now;
+        this.insert(advance.finalize);
+        break;
+    }
+    return Promise.resolve(true);
+  }
+
+  cancelExecution(
+    executionId: string,
+    error: DurableExecutionErrorStorageValue,
+    now: number,
+  ): Promise<CancelResult> {
+    const row = this.rows.get(executionId);
+    if (!row || isFinishedStatus(row.status)) return Promise.resolve({ cancelledExecutionIds: [] });
+    this.cancelRow(row, error, now);
+    this.setCloseStatus(row, 'ready');
+    const descendants = this.cancelDescendants(row, now);
+    return Promise.resolve({ cancelledExecutionIds: [executionId, ...descendants] });
+  }
+
+  recoverExpiredLeases({
+    now,
+    maxRecoveryAttempts,
+    error,
+    limit,
+  }: RecoverRequest): Promise<RecoverResult> {
+    const result: RecoverResult = { requeuedExecutionIds: [], failedExecutionIds: [] };
+    while (result.requeuedExecutionIds.length + result.failedExecutionIds.length < limit) {
+      const top = this.leases.peek();
+      if (!top || top.expiresAt >= now) break;
+      this.leases.pop();
+      const row = this.rows.get(top.executionId);
+      if (!row || row.status !== 'running' || row.leaseToken !== top.leaseToken) continue;
+      row.error = error;
+      row.expiresAt = null;
+      row.updatedAt = now;
+      if (row.recoveryAttempts < maxRecoveryAttempts) {
+        row.recoveryAttempts += 1;
+        row.status = 'ready';
+        row.startAt = now;
+        this.pushReady(row);
+        result.requeuedExecutionIds.push(row.executionId);
+      } else {
+        row.status = 'failed';
+        this.finish(row, now);
+        result.failedExecutionIds.push(row.executionId);
+      }
+    }
+    return Promise.resolve(result);
+  }
+
+  listExecutionsToClose(limit: number): Promise<string[]> {
+    return Promise.resolve(take(this.toClose, limit));
+  }
+
+  listParentsReadyToAdvance(limit: number): Promise<string[]> {
+    return Promise.resolve(take(this.readyToAdvance, limit));
+  }
+
+  getExecution(executionId: string): Promise<ExecutionRow | null> {
+    const row = this.rows.get(executionId);
+    return Promise.resolve(row ? copy(row) : null);
+  }
+
+  findLostRunningExecutions(
+    running: { executionId: string; leaseToken: number }[],
+  ): Promise<string[]> {
+    return Promise.resolve(
+      running
+        .filter(({ executionId, leaseToken }) => {
+          const row = this.rows.get(executionId);
+          return !row || row.status !== 'running' || row.leaseToken !== leaseToken;
+        })
+        .map(({ executionId }) => executionId),
+    );
+  }
+
+  getChildren(parentExecutionId: string): Promise<ExecutionRow[]> {
+    const ids = this.childrenByParent.get(parentExecutionId) ?? [];
+    return Promise.resolve(ids.map((id) => copy(this.mustGet(id))));
+  }
+
+  private applyRunResult({ executionId, leaseToken, outcome }: RunResult, now: number): boolean {
+    const row = this.rows.get(executionId);
+    if (!row || row.status !== 'running' || row.leaseToken !== leaseToken) return false;
+    row.expiresAt = null;
+    row.updatedAt = now;
+    switch (outcome.kind) {
+      case 'completed':
+        row.status = 'completed';
+        row.output = outcome.output;
+        row.runOutput = outcome.runOutput;
+        this.finish(row, now);
+        break;
+      case 'waiting_for_children':
+        row.status = 'waiting_for_children_tasks';
+        row.runOutput = outcome.runOutput;
+        row.childrenCount = outcome.children.length;
+        row.finishedChildrenCount = 0;
+        for (const child of outcome.children) this.insert(child);
+        break;
+      case 'waiting_for_finalize':
+        row.status = 'waiting_for_finalize_task';
+        row.runOutput = outcome.runOutput;
+        row.finalizeTaskExecutionId = outcome.finalize.executionId;
+        row.finalizeTaskId = outcome.finalize.taskId;
+        this.insert(outcome.finalize);
+        break;
+      case 'retry':
+        row.status = 'ready';
+        row.error = outcome.error;
+        row.retryAttempts += 1;
+        row.startAt = outcome.startAt;
+        this.pushReady(row);
+        break;
+      case 'finished_with_error':
+        row.status = outcome.status;
+        row.error = outcome.error;
+        this.finish(row, now);
+        break;
+    }
+    return true;
+  }
+
+  private insert(newRow: NewExecutionRow): void {
+    const row: ExecutionRow = {
+      ...copy(newRow),
+      status: 'ready',
+      runOutput: null,
+      output: null,
+      error: null,
+      retryAttempts: 0,
+      recoveryAttempts: 0,
+      startedAt: null,
+      finishedAt: null,
+      expiresAt: null,
+      leaseToken: 0,
+      childrenCount: 0,
+      finishedChildrenCount: 0,
+      childrenTasksErrors: null,
+      finalizeTaskExecutionId: null,
+      finalizeTaskId: null,
+      finalizeTaskError: null,
+      closeStatus: 'idle',
+      updatedAt: newRow.createdAt,
+    };
+    this.rows.set(row.executionId, row);
+    if (row.parentExecutionId && !row.isFinalizeTask) {
+      const siblings = this.childrenByParent.get(row.parentExecutionId) ?? [];
+      siblings[row.indexInParent] = row.executionId;
+      this.childrenByParent.set(row.parentExecutionId, siblings);
+    }
+    this.pushReady(row);
+  }
+
+  /** Marks a row finished; a root with no children has nothing to follow up. */
+  private finish(row: ExecutionRow, now: number): void {
+    row.finishedAt = now;
+    row.updatedAt = now;
+    row.expiresAt = null;
+    const needsClose =
+      row.parentExecutionId !== null ||
+      row.childrenCount > 0 ||
+      row.finalizeTaskExecutionId !== null;
+    this.setCloseStatus(row, needsClose ? 'ready' : 'closed');
+  }
+
+  private cancelRow(
+    row: ExecutionRow,
+    error: DurableExecutionErrorStorageValue,
+    now: number,
+  ): void {
+    row.status = 'cancelled';
+    row.error = error;
+    row.finishedAt = now;
+    row.updatedAt = now;
+    row.expiresAt = null;
+    this.readySeq.delete(row.executionId);
+    this.readyToAdvance.delete(row.executionId);
+  }
+
+  /** Cancels every active descendant (children and finalize tasks, recursively). */
+  private cancelDescendants(root: ExecutionRow, now: number): string[] {
+    const cancelled: string[] = [];
+    const error = CASCADE_CANCELLED_ERROR;
+    const pending = [root.executionId];
+    for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+      const parent = this.mustGet(id);
+      const descendantIds = [...(this.childrenByParent.get(id) ?? [])];
+      if (parent.finalizeTaskExecutionId) descendantIds.push(parent.finalizeTaskExecutionId);
+      for (const childId of descendantIds) {
+        const child = this.mustGet(childId);
+        if (isFinishedStatus(child.status)) continue;
+        this.cancelRow(child, error, now);
+        this.setCloseStatus(child, 'closed');
+        cancelled.push(childId);
+        pending.push(childId);
+      }
+    }
+    return cancelled;
+  }
+
+  private setCloseStatus(row: ExecutionRow, closeStatus: ExecutionRow['closeStatus']): void {
+    row.closeStatus = closeStatus;
+    if (closeStatus === 'ready') this.toClose.add(row.executionId);
+    else this.toClose.delete(row.executionId);
+  }
+
+  private pushReady(row: ExecutionRow): void {
+    const seq = this.nextSeq++;
+    this.readySeq.set(row.executionId, seq);
+    let heap = this.readyByTask.get(row.taskId);
+    if (!heap) {
+      heap = new MinHeap<ReadyEntry>((a, b) =>
+        a.startAt === b.startAt ? a.seq < b.seq : a.startAt < b.startAt,
+      );
+      this.readyByTask.set(row.taskId, heap);
+    }
+    heap.push({ startAt: row.startAt, seq, executionId: row.executionId });
+  }
+
+  /** The oldest due ready entry across `taskIds`, dropping stale heap entries on the way. */
+  private peekDue(
+    taskIds: readonly string[],
+    now: number,
+  ): (ReadyEntry & { taskId: string }) | undefined {
+    let best: (ReadyEntry & { taskId: string }) | undefined;
+    for (const taskId of taskIds) {
+      const heap = this.readyByTask.get(taskId);
+      if (!heap) continue;
+      let top = heap.peek();
+      while (top && !this.isLiveReady(top)) {
+        heap.pop();
+        top = heap.peek();
+      }
+      if (!top || top.startAt > now) continue;
+      if (
+        !best ||
+        top.startAt < best.startAt ||
+        (top.startAt === best.startAt && top.seq < best.seq)
+      ) {
+        best = { ...top, taskId };
+      }
+    }
+    return best;
+  }
+
+  private isLiveReady(entry: ReadyEntry): boolean {
+    const row = this.rows.get(entry.executionId);
+    return row?.status === 'ready' && this.readySeq.get(entry.executionId) === entry.seq;
+  }
+
+  private mustGet(executionId: string): ExecutionRow {
+    const row = this.rows.get(executionId);
+    if (!row) throw new Error(`Execution ${executionId} is missing from the store`);
+    return row;
+  }
+}
+
+function take(set: Set<string>, limit: number): string[] {
+  const ids: string[] = [];
+  for (const id of set) {
+    if (ids.length >= limit) break;
+    ids.push(id);
+  }
+  return ids;
+}
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}

@@ -1,0 +1,245 @@
+/**
+ * The storage interface: the small set of atomic, batch-friendly operations the engine needs.
+ * Every write is guarded (compare-and-set on status and lease token), so several executors on
+ * one store, a crash between any two calls, or a late result never corrupt a tree.
+ * In-memory, SQLite and PostgreSQL implement the same surface and pass the same suite.
+ */
+import type { ChildTaskError, TaskExecutionStatus } from './types';
+import type { DurableExecutionErrorStorageValue } from './errors';
+
+/** Stored on a parent that moved to `children_tasks_failed` (details in childrenTasksErrors). */
+export const CHILDREN_TASKS_FAILED_ERROR: DurableExecutionErrorStorageValue = Object.freeze({
+  errorType: 'generic',
+  message: 'Children tasks failed',
+  isRetryable: false,
+});
+
+/** Stored on a parent that moved to `finalize_task_failed` (details in finalizeTaskError). */
+export const FINALIZE_TASK_FAILED_ERROR: DurableExecutionErrorStorageValue = Object.freeze({
+  errorType: 'generic',
+  message: 'Finalize task failed',
+  isRetryable: false,
+});
+
+/** Stored on every execution cancelled directly or because an ancestor did not complete. */
+export const CASCADE_CANCELLED_ERROR: DurableExecutionErrorStorageValue = Object.freeze({
+  errorType: 'cancelled',
+  message: 'Task cancelled',
+  isRetryable: false,
+});
+
+/** Normalised retry options as stored (defaults filled in). */
+export interface StoredRetryOptions {
+  maxAttempts: number;
+  baseDelayMs: number;
+  delayMultiplier: number;
+  /** `null` means unbounded. */
+  maxDelayMs: number | null;
+}
+
+/** Where an execution sits in a tree. All ids are execution ids unless named task ids. */
+export interface ExecutionTreePosition {
+  rootTaskId: string | null;
+  rootExecutionId: string | null;
+  parentTaskId: string | null;
+  parentExecutionId: string | null;
+  /** Index among the parent's children; -1 for a finalize task. */
+  indexInParent: number;
+  isFinalizeTask: boolean;
+}
+
+/** A new execution, ready to be inserted with status `ready`. */
+export interface NewExecutionRow extends ExecutionTreePosition {
+  executionId: string;
+  taskId: string;
+  /** Serialized input. */
+  runInput: string;
+  retryOptions: StoredRetryOptions;
+  sleepMsBeforeRun: number;
+  timeoutMs: number;
+  /** Epoch ms when it becomes due (createdAt + sleepMsBeforeRun). */
+  startAt: number;
+  createdAt: number;
+}
+
+/**
+ * `closeStatus` tracks the follow-up of a finished execution: `ready` until its parent has
+ * been updated and its active descendants cancelled, then `closed`. Active rows are `idle`.
+ */
+export type CloseStatus = 'idle' | 'ready' | 'closed';
+
+/** One stored execution. Timestamps are epoch milliseconds. */
+export interface ExecutionRow extends NewExecutionRow {
+  status: TaskExecutionStatus;
+  /** Serialized output of `run` / `runParent`. */
+  runOutput: string | null;
+  /** Serialized final output (completed only). */
+  output: string | null;
+  /** The finishing error, or the previous attempt's error while waiting for a retry. */
+  error: DurableExecutionErrorStorageValue | null;
+  retryAttempts: number;
+  recoveryAttempts: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Lease end of a running execution: startedAt + timeoutMs + expireMs. */
+  expiresAt: number | null;
+  /** Fencing token, incremented by every claim; results carry it back. */
+  leaseToken: number;
+  childrenCount: number;
+  finishedChildrenCount: number;
+  childrenTasksErrors: ChildTaskError[] | null;
+  finalizeTaskExecutionId: string | null;
+  finalizeTaskId: string | null;
+  finalizeTaskError: DurableExecutionErrorStorageValue | null;
+  closeStatus: CloseStatus;
+  updatedAt: number;
+}
+
+export interface ClaimRequest {
+  /** Only executions of these tasks are claimed (tasks this executor has registered). */
+  taskIds: readonly string[];
+  limit: number;
+  now: number;
+  /** Lease leeway added to the execution's own timeout. */
+  expireMs: number;
+}
+
+/** How a run ended, as the engine decided. Applied only if still running with the same token. */
+export type RunOutcome =
+  | { kind: 'completed'; output: string; runOutput: string | null }
+  | { kind: 'waiting_for_children'; runOutput: string; children: NewExecutionRow[] }
+  | { kind: 'waiting_for_finalize'; runOutput: string; finalize: NewExecutionRow }
+  | { kind: 'retry'; error: DurableExecutionErrorStorageValue; startAt: number }
+  | {
+      kind: 'finished_with_error';
+      status: 'failed' | 'timed_out' | 'cancelled';
+      error: DurableExecutionErrorStorageValue;
+    };
+
+export interface RunResult {
+  executionId: string;
+  leaseToken: number;
+  outcome: RunOutcome;
+}
+
+/** What the engine must follow up after a close. */
+export interface CloseResult {
+  /** Active descendants cancelled by this close (abort their running code). */
+  cancelledExecutionIds: string[];
+  /** The parent finished because of this close; close it next. */
+  finishedParentExecutionId: string | null;
+  /** The parent's last child completed: build its output or insert its finalize next. */
+  parentReadyToAdvanceExecutionId: string | null;
+}
+
+/** How a parent whose children all completed moves on. Guarded on that state. */
+export type ParentAdvance =
+  | { kind: 'completed'; output: string }
+  | { kind: 'waiting_for_finalize'; finalize: NewExecutionRow }
+  | { kind: 'failed'; error: DurableExecutionErrorStorageValue };
+
+export interface RecoverRequest {
+  now: number;
+  maxRecoveryAttempts: number;
+  /** Stored as the error ("executor lost") of every recovered execution. */
+  error: DurableExecutionErrorStorageValue;
+  limit: number;
+}
+
+export interface RecoverResult {
+  /** Put back to `ready` (a recovery attempt used). */
+  requeuedExecutionIds: string[];
+  /** Out of recovery attempts: `failed`, close them next. */
+  failedExecutionIds: string[];
+}
+
+export interface CancelResult {
+  /** Every execution moved to `cancelled` (the target and its active descendants). */
+  cancelledExecutionIds: string[];
+}
+
+/** Notifications between processes sharing a store (PostgreSQL LISTEN/NOTIFY). */
+export type StorageNotification =
+  | { type: 'work_ready' }
+  | { type: 'cancelled'; executionIds: string[] }
+  | { type: 'finished'; executionIds: string[] };
+
+export interface DurableStorage {
+  /** Inserts new root executions (status `ready`, closeStatus `idle`). */
+  insertExecutions(rows: NewExecutionRow[]): Promise<void>;
+
+  /**
+   * Atomically moves up to `limit` due `ready` executions of `taskIds` to `running`, oldest
+   * `startAt` first: sets startedAt = now, expiresAt = now + timeoutMs + expireMs, and
+   * increments leaseToken. Two concurrent claims never return the same execution.
+   */
+  claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]>;
+
+  /** Earliest `startAt` of a `ready` execution of `taskIds`, to sleep until it is due. */
+  getNextDueAt(taskIds: readonly string[]): Promise<number | null>;
+
+  /**
+   * Applies run results. Each is applied only when the execution is still `running` with the
+   * same leaseToken, otherwise dropped (returns false at its index). Children or a finalize
+   * are inserted in the same transaction as their parent's guarded update. Finished results
+   * set closeStatus `ready` (or `closed` for a root with nothing to follow up).
+   */
+  applyRunResults(results: RunResult[], now: number): Promise<boolean[]>;
+
+  /**
+   * Idempotent follow-up of one finished execution, in one transaction; a no-op unless its
+   * closeStatus is `ready`. Sets it `closed`; when it did not complete, cancels its active
+   * descendants (marked `closed`: their parents are finished too); then updates the parent:
+   * - finalize task: parent `completed` with its output, or `finalize_task_failed`
+   *   (only from `waiting_for_finalize_task`);
+   * - child: finishedChildrenCount + 1 atomically; a child that did not complete moves a
+   *   `waiting_for_children_tasks` parent to `children_tasks_failed` (childrenTasksErrors
+   *   [that child], other active children cancelled when the parent is closed), and adds to
+   *   the errors of a parent already failed; the last completed child reports the parent
+   *   ready to advance.
+   * A parent that finished here gets closeStatus `ready`.
+   */
+  closeExecution(executionId: string, now: number): Promise<CloseResult>;
+
+  /**
+   * Moves a `waiting_for_children_tasks` parent whose children all finished (and none
+   * failed) on, inserting the finalize row in the same transaction. False if already done.
+   */
+  advanceParent(executionId: string, advance: ParentAdvance, now: number): Promise<boolean>;
+
+  /**
+   * Cancels an active execution and all its active descendants (one transaction). The target
+   * gets closeStatus `ready` (its parent must learn of it); descendants `closed`.
+   * A finished execution is left as is (empty result).
+   */
+  cancelExecution(
+    executionId: string,
+    error: DurableExecutionErrorStorageValue,
+    now: number,
+  ): Promise<CancelResult>;
+
+  /** Running executions whose lease ended before `now`: requeue (recovery attempt) or fail. */
+  recoverExpiredLeases(request: RecoverRequest): Promise<RecoverResult>;
+
+  /** Finished executions still waiting for their follow-up (closeStatus `ready`). */
+  listExecutionsToClose(limit: number): Promise<string[]>;
+
+  /** Parents in `waiting_for_children_tasks` whose children have all finished. */
+  listParentsReadyToAdvance(limit: number): Promise<string[]>;
+
+  getExecution(executionId: string): Promise<ExecutionRow | null>;
+
+  /** Of `executionIds`, those whose status is no longer `running` with that token. */
+  findLostRunningExecutions(
+    running: { executionId: string; leaseToken: number }[],
+  ): Promise<string[]>;
+
+  /** Children (not the finalize task) of a parent, by index. */
+  getChildren(parentExecutionId: string): Promise<ExecutionRow[]>;
+
+  /**
+   * Notifications from other processes (and possibly this one). Optional: stores shared
+   * only within one process rely on the engine's in-process wake-ups.
+   */
+  subscribe?(listener: (notification: StorageNotification) => void): () => void;
+}

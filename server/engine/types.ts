@@ -1,0 +1,188 @@
+/** Public types of the engine: statuses, task definitions, executions and run context. */
+import type { CancelSignal } from './cancelSignal';
+import type { DurableExecutionErrorStorageValue } from './errors';
+
+export const ACTIVE_STATUSES = [
+  'ready',
+  'running',
+  'waiting_for_children_tasks',
+  'waiting_for_finalize_task',
+] as const;
+
+export const FINISHED_STATUSES = [
+  'completed',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'children_tasks_failed',
+  'finalize_task_failed',
+] as const;
+
+export type ActiveTaskExecutionStatus = (typeof ACTIVE_STATUSES)[number];
+export type FinishedTaskExecutionStatus = (typeof FINISHED_STATUSES)[number];
+export type TaskExecutionStatus = ActiveTaskExecutionStatus | FinishedTaskExecutionStatus;
+
+export function isFinishedStatus(
+  status: TaskExecutionStatus,
+): status is FinishedTaskExecutionStatus {
+  return (FINISHED_STATUSES as readonly string[]).includes(status);
+}
+
+/** Retries after the first run; delay = min(maxDelayMs, baseDelayMs * delayMultiplier^retry). */
+export interface TaskRetryOptions {
+  /** Retries after the first run (integer >= 0). @default 0 */
+  maxAttempts: number;
+  /** Delay before the first retry (>= 0). @default 0 */
+  baseDelayMs?: number;
+  /** Growth of the delay per retry (>= 0.1). @default 1 */
+  delayMultiplier?: number;
+  /** Upper bound of any delay (>= 0). @default unbounded */
+  maxDelayMs?: number;
+}
+
+/** Overrides accepted by `enqueueTask` and by children / finalize entries. */
+export interface TaskEnqueueOptions {
+  retryOptions?: TaskRetryOptions;
+  sleepMsBeforeRun?: number;
+  timeoutMs?: number;
+}
+
+export interface TaskRunContext {
+  taskId: string;
+  executionId: string;
+  /** 0 on the first run; retries plus lease recoveries after that. */
+  attempt: number;
+  /** The error of the previous attempt, when there was one. */
+  prevError?: DurableExecutionErrorStorageValue;
+  /** Fires when the execution or an ancestor is cancelled, or the run timed out. */
+  cancelSignal: CancelSignal;
+  /** Fires when this executor shuts down: finish quickly or let the lease move the work. */
+  shutdownSignal: CancelSignal;
+}
+
+declare const taskTypes: unique symbol;
+
+/** A registered task. The phantom member carries the input and output types. */
+export interface DurableTask<TInput, TOutput> {
+  readonly id: string;
+  readonly [taskTypes]?: { input: TInput; output: TOutput };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- variance: any task fits
+export type AnyDurableTask = DurableTask<any, any>;
+
+export type InferTaskInput<T> = T extends DurableTask<infer I, unknown> ? I : never;
+export type InferTaskOutput<T> = T extends DurableTask<unknown, infer O> ? O : never;
+
+export interface ChildTask<TTask extends AnyDurableTask = AnyDurableTask> {
+  task: TTask;
+  input: InferTaskInput<TTask>;
+  options?: TaskEnqueueOptions;
+}
+
+export interface ChildTaskOutput {
+  index: number;
+  taskId: string;
+  executionId: string;
+  output: unknown;
+}
+
+export interface ChildTaskError {
+  index: number;
+  taskId: string;
+  executionId: string;
+  error: DurableExecutionErrorStorageValue;
+}
+
+export interface ParentTaskRunResult<TRunOutput> {
+  output: TRunOutput;
+  childrenTasks?: ChildTask[];
+}
+
+/** What a parent without a finalize task outputs. */
+export interface DefaultParentTaskOutput<TRunOutput> {
+  output: TRunOutput;
+  childrenTasksOutputs: ChildTaskOutput[];
+}
+
+/** What a finalize task receives. */
+export interface FinalizeTaskInput<TInput, TRunOutput> {
+  input: TInput;
+  output: TRunOutput;
+  childrenTasksOutputs: ChildTaskOutput[];
+}
+
+interface CommonTaskOptions {
+  /** Non-empty, at most 255 characters, `^\w+$`, unique per executor. */
+  id: string;
+  /** Integer >= 1. */
+  timeoutMs: number;
+  retryOptions?: TaskRetryOptions;
+  /** Integer; <= 0 means 0. */
+  sleepMsBeforeRun?: number;
+}
+
+export interface TaskOptions<TRunInput, TOutput> extends CommonTaskOptions {
+  run: (ctx: TaskRunContext, input: TRunInput) => TOutput | Promise<TOutput>;
+}
+
+export interface ParentTaskOptions<
+  TRunInput,
+  TRunOutput,
+  TFinalizeOutput = undefined,
+> extends CommonTaskOptions {
+  runParent: (
+    ctx: TaskRunContext,
+    input: TRunInput,
+  ) => ParentTaskRunResult<TRunOutput> | Promise<ParentTaskRunResult<TRunOutput>>;
+  finalizeTask?: DurableTask<FinalizeTaskInput<TRunInput, TRunOutput>, TFinalizeOutput>;
+}
+
+export interface TaskChildrenReference {
+  taskId: string;
+  executionId: string;
+}
+
+interface TaskExecutionBase {
+  taskId: string;
+  executionId: string;
+  runInput: unknown;
+  rootTask?: TaskChildrenReference;
+  parentTask?: TaskChildrenReference & { index: number; isFinalizeTask: boolean };
+  retryOptions: TaskRetryOptions;
+  sleepMsBeforeRun: number;
+  timeoutMs: number;
+  retryAttempts: number;
+  recoveryAttempts: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt?: Date;
+  expiresAt?: Date;
+  runOutput?: unknown;
+  childrenTasks?: TaskChildrenReference[];
+  childrenTasksErrors?: ChildTaskError[];
+  finalizeTask?: TaskChildrenReference;
+  finalizeTaskError?: DurableExecutionErrorStorageValue;
+}
+
+export interface ActiveTaskExecution extends TaskExecutionBase {
+  status: ActiveTaskExecutionStatus;
+  /** The previous attempt's error while waiting for a retry. */
+  error?: DurableExecutionErrorStorageValue;
+}
+
+export interface CompletedTaskExecution<TOutput> extends TaskExecutionBase {
+  status: 'completed';
+  output: TOutput;
+  finishedAt: Date;
+}
+
+export interface FailedTaskExecution extends TaskExecutionBase {
+  status: Exclude<FinishedTaskExecutionStatus, 'completed'>;
+  error: DurableExecutionErrorStorageValue;
+  finishedAt: Date;
+}
+
+export type FinishedTaskExecution<TOutput> = CompletedTaskExecution<TOutput> | FailedTaskExecution;
+
+export type TaskExecution<TOutput> = ActiveTaskExecution | FinishedTaskExecution<TOutput>;
