@@ -112,7 +112,7 @@ export interface FinalizeTaskInput<TInput, TRunOutput> {
   childrenTasksOutputs: ChildTaskOutput[];
 }
 
-interface CommonTaskOptions {
+export interface CommonTaskOptions {
   /** Non-empty, at most 255 characters, `^\w+$`, unique per executor. */
   id: string;
   /** Integer >= 1. */
@@ -126,16 +126,20 @@ export interface TaskOptions<TRunInput, TOutput> extends CommonTaskOptions {
   run: (ctx: TaskRunContext, input: TRunInput) => TOutput | Promise<TOutput>;
 }
 
-export interface ParentTaskOptions<
-  TRunInput,
-  TRunOutput,
-  TFinalizeOutput = undefined,
-> extends CommonTaskOptions {
+export interface ParentTaskOptions<TRunInput, TRunOutput> extends CommonTaskOptions {
   runParent: (
     ctx: TaskRunContext,
     input: TRunInput,
   ) => ParentTaskRunResult<TRunOutput> | Promise<ParentTaskRunResult<TRunOutput>>;
-  finalizeTask?: DurableTask<FinalizeTaskInput<TRunInput, TRunOutput>, TFinalizeOutput>;
+}
+
+/** A parent task whose finalize task's output becomes the parent's output. */
+export interface ParentTaskWithFinalizeOptions<
+  TRunInput,
+  TRunOutput,
+  TFinalizeOutput,
+> extends ParentTaskOptions<TRunInput, TRunOutput> {
+  finalizeTask: DurableTask<FinalizeTaskInput<TRunInput, TRunOutput>, TFinalizeOutput>;
 }
 
 export interface TaskChildrenReference {
@@ -167,6 +171,7 @@ interface TaskExecutionBase {
 
 export interface ActiveTaskExecution extends TaskExecutionBase {
   status: ActiveTaskExecutionStatus;
+  finishedAt?: undefined;
   /** The previous attempt's error while waiting for a retry. */
   error?: DurableExecutionErrorStorageValue;
 }

@@ -1,0 +1,109 @@
+/**
+ * Follow-ups of finished executions: update the parent (counters, failure, finalize result),
+ * cancel the descendants of what did not complete, and move a parent whose children all
+ * completed on to its finalize task or its output. Every step is an idempotent storage
+ * operation, so the backstop loop can redo any step a crash interrupted.
+ */
+import { toErrorStorageValue } from './errors';
+import type { ExecutorEvents } from './events';
+import type { Logger } from './logger';
+import { buildFinalize, type RunDependencies } from './runOutcome';
+import type { DurableStorage, ParentAdvance } from './storage';
+import type { ChildTaskOutput } from './types';
+
+export class Closer {
+  /** Ids being followed up in this process, so the backstop loop does not race the fast path. */
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly storage: DurableStorage,
+    private readonly deps: RunDependencies,
+    private readonly events: ExecutorEvents,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Closes `executionId` and whatever its close finishes in turn (parents up the tree). */
+  async close(executionId: string): Promise<void> {
+    let next: string | null = executionId;
+    while (next !== null) {
+      const current: string = next;
+      if (this.inFlight.has(current)) return;
+      this.inFlight.add(current);
+      try {
+        const result = await this.storage.closeExecution(current, Date.now());
+        if (result.cancelledExecutionIds.length > 0) {
+          this.events.emit('cancelled', { executionIds: result.cancelledExecutionIds });
+          this.events.emit('finished', { executionIds: result.cancelledExecutionIds });
+        }
+        if (result.parentReadyToAdvanceExecutionId !== null) {
+          await this.advance(result.parentReadyToAdvanceExecutionId);
+        }
+        next = result.finishedParentExecutionId;
+        if (next !== null) this.events.emit('finished', { executionIds: [next] });
+      } finally {
+        this.inFlight.delete(current);
+      }
+    }
+  }
+
+  /** Moves a parent whose children all completed to its finalize task or its output. */
+  async advance(parentExecutionId: string): Promise<void> {
+    const parent = await this.storage.getExecution(parentExecutionId);
+    if (!parent || parent.status !== 'waiting_for_children_tasks') return;
+    const definition = this.deps.registry.find(parent.taskId);
+    if (!definition) {
+      // Another deployment's task: an executor that registered it will advance it.
+      this.logger.debug(`Parent ${parentExecutionId} of unknown task ${parent.taskId} left`);
+      return;
+    }
+    const advance = await this.buildAdvance(parentExecutionId, definition.finalizeTaskId);
+    const applied = await this.storage.advanceParent(parentExecutionId, advance, Date.now());
+    if (!applied) return;
+    if (advance.kind === 'waiting_for_finalize') {
+      this.events.emit('workReady', undefined);
+    } else {
+      this.events.emit('finished', { executionIds: [parentExecutionId] });
+      await this.close(parentExecutionId);
+    }
+  }
+
+  private async buildAdvance(
+    parentExecutionId: string,
+    finalizeTaskId: string | null,
+  ): Promise<ParentAdvance> {
+    const { serializer, limits } = this.deps;
+    // Storage errors propagate (the backstop loop retries); only building the result can fail it.
+    const parent = await this.storage.getExecution(parentExecutionId);
+    if (!parent) throw new Error(`Execution ${parentExecutionId} disappeared`);
+    const children = await this.storage.getChildren(parentExecutionId);
+    try {
+      const childrenTasksOutputs: ChildTaskOutput[] = children.map((child) => ({
+        index: child.indexInParent,
+        taskId: child.taskId,
+        executionId: child.executionId,
+        output: child.output === null ? undefined : serializer.deserialize(child.output),
+      }));
+      const output =
+        parent.runOutput === null ? undefined : serializer.deserialize(parent.runOutput);
+      if (finalizeTaskId !== null) {
+        const input = serializer.deserialize(parent.runInput);
+        const finalize = await buildFinalize(this.deps, parent, finalizeTaskId, {
+          input,
+          output,
+          childrenTasksOutputs,
+        });
+        return { kind: 'waiting_for_finalize', finalize };
+      }
+      return {
+        kind: 'completed',
+        output: serializer.serialize(
+          { output, childrenTasksOutputs },
+          limits.maxOutputBytes,
+          `Output of task ${parent.taskId}`,
+        ),
+      };
+    } catch (error) {
+      return { kind: 'failed', error: { ...toErrorStorageValue(error), isRetryable: false } };
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The engine's typed events. Loops and waits subscribe here instead of polling: a finished
+ * execution resolves its waiters at once, new work wakes the claim loop.
+ */
+export interface ExecutorEventMap {
+  /** New or retried work may be due (in this process or, via the store, another). */
+  workReady: undefined;
+  /** These executions reached a finished status. */
+  finished: { executionIds: readonly string[] };
+  /** These executions were cancelled: abort their code if it runs here. */
+  cancelled: { executionIds: readonly string[] };
+}
+
+type Listener<T> = (payload: T) => void;
+
+export class ExecutorEvents {
+  private readonly listeners: {
+    [K in keyof ExecutorEventMap]: Set<Listener<ExecutorEventMap[K]>>;
+  } = { workReady: new Set(), finished: new Set(), cancelled: new Set() };
+  /** Finish waiters by execution id: O(1) per finished execution, however many waits. */
+  private readonly finishWaiters = new Map<string, Set<() => void>>();
+
+  on<K extends keyof ExecutorEventMap>(
+    event: K,
+    listener: Listener<ExecutorEventMap[K]>,
+  ): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  emit<K extends keyof ExecutorEventMap>(event: K, payload: ExecutorEventMap[K]): void {
+    if (event === 'finished') {
+      for (const id of (payload as ExecutorEventMap['finished']).executionIds) {
+        const waiters = this.finishWaiters.get(id);
+        if (waiters) for (const waiter of [...waiters]) waiter();
+      }
+    }
+    for (const listener of [...this.listeners[event]]) listener(payload);
+  }
+
+  /** Calls `listener` when `executionId` finishes; returns the unsubscribe. */
+  onFinished(executionId: string, listener: () => void): () => void {
+    let waiters = this.finishWaiters.get(executionId);
+    if (!waiters) {
+      waiters = new Set();
+      this.finishWaiters.set(executionId, waiters);
+    }
+    waiters.add(listener);
+    return () => {
+      waiters.delete(listener);
+      if (waiters.size === 0) this.finishWaiters.delete(executionId);
+    };
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `DurableExecutor`: the public face of the engine. Defines tasks, enqueues executions,
+ * hands out handles, and runs registered tasks from the store until shut down.
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { Batcher } from './batcher';
+import { Closer } from './closer';
+import {
+  CASCADE_CANCELLED_ERROR,
+  type DurableStorage,
+  type NewExecutionRow,
+  type StorageNotification,
+} from './storage';
+import { DurableExecutionNotFoundError, DurableExecutorShutdownError } from './errors';
+import { ExecutorEvents } from './events';
+import { createConsoleLogger, withDebugGate, type Logger } from './logger';
+import { MaintenanceLoop } from './maintenanceLoop';
+import { buildNewExecution, ROOT_POSITION } from './newExecution';
+import { RunScheduler } from './runScheduler';
+import { SafeSerializer, superjsonSerializer } from './serializer';
+import {
+  createPlainTaskBuilders,
+  createValidatingTaskBuilders,
+  defineSequentialTasks,
+  standardSchemaValidator,
+  type SequentialTask,
+  type PlainTaskBuilders,
+  type TaskBuilders,
+} from './taskBuilders';
+import { createTaskHandle, type TaskHandle } from './taskHandle';
+import { TaskRegistry } from './taskRegistry';
+import type { AnyDurableTask, InferTaskInput, InferTaskOutput, TaskEnqueueOptions } from './types';
+import { resolveExecutorOptions, type DurableExecutorOptions } from './executorOptions';
+
+type ExecutorState = 'idle' | 'started' | 'stopped';
+
+export class DurableExecutor {
+  private readonly registry = new TaskRegistry();
+  private readonly events = new ExecutorEvents();
+  private readonly serializer: SafeSerializer;
+  private readonly logger: Logger;
+  private readonly options: ReturnType<typeof resolveExecutorOptions>;
+  private readonly closer: Closer;
+  private readonly scheduler: RunScheduler;
+  private readonly maintenance: MaintenanceLoop;
+  private readonly inserts: Batcher<NewExecutionRow, undefined>;
+  private state: ExecutorState = 'idle';
+  private shutdownPromise: Promise<void> | null = null;
+  private unsubscribeStorage: (() => void) | null = null;
+
+  /** Defines a task; its input type is inferred from `run`. */
+  readonly task: PlainTaskBuilders['task'];
+  /** Defines a parent task with parallel children and an optional finalize task. */
+  readonly parentTask: PlainTaskBuilders['parentTask'];
+
+  constructor(
+    private readonly storage: DurableStorage,
+    options: DurableExecutorOptions = {},
+  ) {
+    this.options = resolveExecutorOptions(options);
+    this.logger = options.logger
+      ? withDebugGate(options.logger, this.options.enableDebug)
+      : createConsoleLogger(this.options.enableDebug);
+    this.serializer = new SafeSerializer(options.serializer ?? superjsonSerializer);
+    const deps = { registry: this.registry, serializer: this.serializer, limits: this.options };
+    this.closer = new Closer(storage, deps, this.events, this.logger);
+    this.scheduler = new RunScheduler(storage, deps, this.closer, this.events, this.logger, {
+      ...this.options,
+      backstopPollMs: this.options.backgroundProcessIntraBatchSleepMs,
+    });
+    this.maintenance = new MaintenanceLoop(
+      storage,
+      this.registry,
+      this.scheduler,
+      this.closer,
+      this.events,
+      this.logger,
+      {
+        backstopPollMs: this.options.backgroundProcessIntraBatchSleepMs,
+        maxRecoveryAttempts: this.options.maxRecoveryAttempts,
+        batchSize: this.options.maxTaskExecutionsPerBatch,
+      },
+    );
+    this.inserts = new Batcher(async (rows) => {
+      await storage.insertExecutions(rows);
+      return rows.map(() => undefined);
+    }, 500);
+    this.events.on('workReady', () => this.scheduler.wakeup.wake());
+    this.events.on('cancelled', ({ executionIds }) => this.scheduler.abort(executionIds));
+    const builders = createPlainTaskBuilders(this.registry);
+    this.task = builders.task;
+    this.parentTask = builders.parentTask;
+  }
+
+  /** Builders whose tasks validate (and may transform) their input with `validate`. */
+  validateInput<TRunInput, TInput = TRunInput>(
+    validate: (input: TInput) => TRunInput | Promise<TRunInput>,
+  ): TaskBuilders<TInput, TRunInput> {
+    return createValidatingTaskBuilders<TInput, TRunInput>(this.registry, (input) =>
+      validate(input as TInput),
+    );
+  }
+
+  /** Builders whose tasks validate their input with a Standard Schema (zod, valibot...). */
+  inputSchema<TSchema extends StandardSchemaV1>(
+    schema: TSchema,
+  ): TaskBuilders<StandardSchemaV1.InferInput<TSchema>, StandardSchemaV1.InferOutput<TSchema>> {
+    return createValidatingTaskBuilders(this.registry, standardSchemaValidator(schema));
+  }
+
+  /** A task that runs `tasks` one after another, each output feeding the next input. */
+  sequentialTasks<T extends AnyDurableTask[]>(...tasks: T): SequentialTask<T> {
+    return defineSequentialTasks(this.registry, tasks) as SequentialTask<T>;
+  }
+
+  async enqueueTask<TTask extends AnyDurableTask>(
+    task: TTask,
+    input: InferTaskInput<TTask>,
+    options?: TaskEnqueueOptions,
+  ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
+    if (this.state === 'stopped') throw new DurableExecutorShutdownError();
+    const row = await buildNewExecution(this.serializer, this.options.maxSerializedInputDataSize, {
+      definition: this.registry.get(task.id),
+      input,
+      options,
+      position: ROOT_POSITION,
+      now: Date.now(),
+    });
+    await this.inserts.add(row);
+    if (row.startAt > row.createdAt) this.scheduler.dueTimer.schedule(row.startAt);
+    else this.scheduler.wakeup.wake();
+    return this.handle(task.id, row.executionId);
+  }
+
+  async getTaskHandle<TTask extends AnyDurableTask>(
+    task: TTask,
+    executionId: string,
+  ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
+    const row = await this.storage.getExecution(executionId);
+    if (!row) throw new DurableExecutionNotFoundError(`Execution ${executionId} not found`);
+    if (row.taskId !== task.id) {
+      throw new DurableExecutionNotFoundError(
+        `Execution ${executionId} belongs to task ${row.taskId}, not ${task.id}`,
+      );
+    }
+    return this.handle(task.id, executionId);
+  }
+
+  /** Starts claiming and the backstop loop. Idempotent; a stopped executor stays stopped. */
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.state = 'started';
+    this.unsubscribeStorage = this.storage.subscribe?.((n) => this.onNotification(n)) ?? null;
+    this.scheduler.start();
+    this.maintenance.start();
+  }
+
+  /**
+   * Stops claiming, fires every running execution's shutdown signal and waits for them, at
+   * most `timeoutMs` when given; runs still going then keep their lease and are recovered
+   * by another executor. Handles stay usable. Idempotent.
+   */
+  shutdown(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.shutdownPromise ??= this.stop(options.timeoutMs);
+    return this.shutdownPromise;
+  }
+
+  private async stop(timeoutMs: number | undefined): Promise<void> {
+    this.state = 'stopped';
+    await this.scheduler.stop(timeoutMs);
+    await this.maintenance.stop();
+    this.unsubscribeStorage?.();
+    this.unsubscribeStorage = null;
+  }
+
+  private handle<TOutput>(taskId: string, executionId: string): TaskHandle<TOutput> {
+    return createTaskHandle<TOutput>(
+      {
+        storage: this.storage,
+        serializer: this.serializer,
+        events: this.events,
+        cancelExecution: (id) => this.cancel(id),
+        defaultPollingIntervalMs: this.options.waitPollingIntervalMs,
+      },
+      taskId,
+      executionId,
+    );
+  }
+
+  private async cancel(executionId: string): Promise<void> {
+    const { cancelledExecutionIds } = await this.storage.cancelExecution(
+      executionId,
+      CASCADE_CANCELLED_ERROR,
+      Date.now(),
+    );
+    if (cancelledExecutionIds.length === 0) return;
+    this.events.emit('cancelled', { executionIds: cancelledExecutionIds });
+    this.events.emit('finished', { executionIds: cancelledExecutionIds });
+    await this.closer.close(executionId);
+  }
+
+  private onNotification(notification: StorageNotification): void {
+    switch (notification.type) {
+      case 'work_ready':
+        this.events.emit('workReady', undefined);
+        return;
+      case 'cancelled':
+        this.events.emit('cancelled', { executionIds: notification.executionIds });
+        return;
+      case 'finished':
+        this.events.emit('finished', { executionIds: notification.executionIds });
+        return;
+    }
+  }
+}

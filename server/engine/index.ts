@@ -1,0 +1,29 @@
+/** The engine's public face. */
+export { DurableExecutor } from './executor';
+export type { DurableExecutorOptions } from './executorOptions';
+export {
+  DurableExecutionError,
+  DurableExecutionTimedOutError,
+  DurableExecutionCancelledError,
+  DurableExecutorShutdownError,
+  DurableExecutionNotFoundError,
+  toErrorStorageValue,
+  type DurableExecutionErrorStorageValue,
+  type DurableExecutionErrorType,
+} from './errors';
+export { DurableOptionsError } from './options';
+export {
+  createCancelSignal,
+  createTimeoutCancelSignal,
+  createCancellablePromise,
+  combineCancelSignals,
+  cancelSignalFromAbortSignal,
+  type CancelSignal,
+} from './cancelSignal';
+export { createInMemoryStorage } from './inMemoryStorage';
+export { superjsonSerializer, type Serializer } from './serializer';
+export type { Logger } from './logger';
+export type { TaskHandle, WaitOptions } from './taskHandle';
+export type { TaskBuilders, SequentialTask } from './taskBuilders';
+export * from './types';
+export * from './storage';

@@ -1,0 +1,56 @@
+/** Builds validated, serialized rows for new executions: roots, children and finalize tasks. */
+import { newExecutionId } from './ids';
+import { resolveEnqueueOptions } from './options';
+import type { SafeSerializer } from './serializer';
+import type { ExecutionRow, ExecutionTreePosition, NewExecutionRow } from './storage';
+import { validateTaskInput, type TaskDefinition } from './taskRegistry';
+import type { TaskEnqueueOptions } from './types';
+
+export const ROOT_POSITION: ExecutionTreePosition = Object.freeze({
+  rootTaskId: null,
+  rootExecutionId: null,
+  parentTaskId: null,
+  parentExecutionId: null,
+  indexInParent: 0,
+  isFinalizeTask: false,
+});
+
+/** Where a child (index >= 0) or the finalize task (index -1) of `parent` sits. */
+export function childPosition(parent: ExecutionRow, index: number): ExecutionTreePosition {
+  return {
+    rootTaskId: parent.rootTaskId ?? parent.taskId,
+    rootExecutionId: parent.rootExecutionId ?? parent.executionId,
+    parentTaskId: parent.taskId,
+    parentExecutionId: parent.executionId,
+    indexInParent: index,
+    isFinalizeTask: index < 0,
+  };
+}
+
+export interface NewExecutionRequest {
+  definition: TaskDefinition;
+  input: unknown;
+  options: TaskEnqueueOptions | undefined;
+  position: ExecutionTreePosition;
+  now: number;
+}
+
+export async function buildNewExecution(
+  serializer: SafeSerializer,
+  maxInputBytes: number,
+  { definition, input, options, position, now }: NewExecutionRequest,
+): Promise<NewExecutionRow> {
+  const runOptions = resolveEnqueueOptions(definition.runOptions, options);
+  const validated = await validateTaskInput(definition, input);
+  return {
+    ...position,
+    executionId: newExecutionId(),
+    taskId: definition.id,
+    runInput: serializer.serialize(validated, maxInputBytes, `Input of task ${definition.id}`),
+    retryOptions: runOptions.retryOptions,
+    sleepMsBeforeRun: runOptions.sleepMsBeforeRun,
+    timeoutMs: runOptions.timeoutMs,
+    startAt: now + runOptions.sleepMsBeforeRun,
+    createdAt: now,
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The claim loop and the runs it starts: claims due executions of registered tasks while
+ * there is capacity, runs them, and writes their results in batches. Sleeps until woken by
+ * new work, a freed slot, a due timer or the backstop poll.
+ */
+import { createCancelSignal, type CancelSignal } from './cancelSignal';
+import { Batcher } from './batcher';
+import type { Closer } from './closer';
+import type { ExecutorEvents } from './events';
+import type { Logger } from './logger';
+import { runExecution, type RunDependencies } from './runOutcome';
+import type { DurableStorage, ExecutionRow, RunOutcome, RunResult } from './storage';
+import { EarliestTimer, Wakeup } from './wakeup';
+
+export interface SchedulerOptions {
+  maxConcurrentTaskExecutions: number;
+  maxTaskExecutionsPerBatch: number;
+  expireMs: number;
+  backstopPollMs: number;
+}
+
+interface RunningExecution {
+  leaseToken: number;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class RunScheduler {
+  readonly wakeup = new Wakeup();
+  readonly dueTimer = new EarliestTimer(() => this.wakeup.wake());
+  private readonly running = new Map<string, RunningExecution>();
+  private readonly results: Batcher<RunResult, boolean>;
+  private readonly shutdown: [CancelSignal, () => void] = createCancelSignal();
+  private stopping = false;
+  /** Set once stop() returns: results of runs that outlived the shutdown are dropped. */
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly storage: DurableStorage,
+    private readonly deps: RunDependencies,
+    private readonly closer: Closer,
+    private readonly events: ExecutorEvents,
+    private readonly logger: Logger,
+    private readonly options: SchedulerOptions,
+  ) {
+    this.results = new Batcher((batch) => this.writeResults(batch), 500);
+  }
+
+  start(): void {
+    this.loop ??= this.claimLoop();
+  }
+
+  /** Running executions of this process, for the backstop's lost-lease check. */
+  runningLeases(): { executionId: string; leaseToken: number }[] {
+    return [...this.running].map(([executionId, { leaseToken }]) => ({ executionId, leaseToken }));
+  }
+
+  /** Aborts local runs of these executions (cancelled, or their lease moved elsewhere). */
+  abort(executionIds: readonly string[]): void {
+    for (const id of executionIds) this.running.get(id)?.abort.abort();
+  }
+
+  /** Stops claiming, signals shutdown to running code, waits for runs up to `timeoutMs`. */
+  async stop(timeoutMs: number | undefined): Promise<void> {
+    this.stopping = true;
+    this.dueTimer.clear();
+    this.wakeup.wake();
+    this.shutdown[1]();
+    await this.loop;
+    const allDone = Promise.all([...this.running.values()].map((r) => r.done));
+    if (timeoutMs === undefined) {
+      await allDone;
+    } else {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([allDone, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    this.stopped = true;
+  }
+
+  private async claimLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      const capacity = this.options.maxConcurrentTaskExecutions - this.running.size;
+      const limit = Math.min(capacity, this.options.maxTaskExecutionsPerBatch);
+      const taskIds = this.deps.registry.taskIds();
+      if (limit > 0 && taskIds.length > 0) {
+        try {
+          const rows = await this.storage.claimReadyExecutions({
+            taskIds,
+            limit,
+            now: Date.now(),
+            expireMs: this.options.expireMs,
+          });
+          failures = 0;
+          for (const row of rows) this.startRun(row);
+          if (rows.length === limit) continue;
+        } catch (error) {
+          failures += 1;
+          this.logger.error('Claiming executions failed; backing off', error);
+          await this.wakeup.wait(Math.min(30_000, this.options.backstopPollMs * 2 ** failures));
+          continue;
+        }
+      }
+      if (!this.stopping) await this.wakeup.wait(this.options.backstopPollMs);
+    }
+  }
+
+  private startRun(row: ExecutionRow): void {
+    const abort = new AbortController();
+    const entry: RunningExecution = { leaseToken: row.leaseToken, abort, done: Promise.resolve() };
+    this.running.set(row.executionId, entry);
+    entry.done = runExecution(this.deps, row, {
+      cancel: abort.signal,
+      shutdownSignal: this.shutdown[0],
+    })
+      .then((outcome) => this.finishRun(row, outcome, abort.signal))
+      .catch((error: unknown) => this.logger.error(`Run of ${row.executionId} failed`, error))
+      .finally(() => {
+        this.running.delete(row.executionId);
+        this.wakeup.wake();
+      });
+  }
+
+  private async finishRun(row: ExecutionRow, outcome: RunOutcome, abort: AbortSignal) {
+    // Aborted runs were cancelled or lost their lease: their result is dropped by the store
+    // anyway, so do not spend a write on it.
+    if (abort.aborted || this.stopped) return;
+    const applied = await this.results.add({
+      executionId: row.executionId,
+      leaseToken: row.leaseToken,
+      outcome,
+    });
+    if (!applied) {
+      this.logger.debug(`Result of ${row.executionId} dropped: lease lost or cancelled`);
+      return;
+    }
+    switch (outcome.kind) {
+      case 'completed':
+      case 'finished_with_error':
+        this.events.emit('finished', { executionIds: [row.executionId] });
+        if (row.parentExecutionId !== null) await this.closer.close(row.executionId);
+        return;
+      case 'retry':
+        this.dueTimer.schedule(outcome.startAt);
+        return;
+      case 'waiting_for_children':
+        for (const child of outcome.children) this.dueTimer.schedule(child.startAt);
+        return;
+      case 'waiting_for_finalize':
+        this.dueTimer.schedule(outcome.finalize.startAt);
+        return;
+    }
+  }
+
+  /** Writes a batch of results, retrying while the store is unreachable (bounded). */
+  private async writeResults(batch: RunResult[]): Promise<boolean[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.storage.applyRunResults(batch, Date.now());
+      } catch (error) {
+        if (attempt >= 8) throw error;
+        this.logger.error('Writing run results failed; retrying', error);
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+}

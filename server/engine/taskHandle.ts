@@ -1,0 +1,96 @@
+/** A handle on one execution: read it, wait for it to finish, cancel it. */
+import { toCancelSignal, type CancelSignal } from './cancelSignal';
+import { DurableExecutionCancelledError, DurableExecutionNotFoundError } from './errors';
+import type { ExecutorEvents } from './events';
+import { toTaskExecution } from './executionView';
+import type { SafeSerializer } from './serializer';
+import type { DurableStorage } from './storage';
+import type { FinishedTaskExecution, TaskExecution } from './types';
+import { isFinishedStatus } from './types';
+
+export interface WaitOptions {
+  signal?: AbortSignal | CancelSignal;
+  /** Fallback poll when no finish event arrives (another process without notifications). */
+  pollingIntervalMs?: number;
+}
+
+export interface TaskHandle<TOutput> {
+  getTaskId(): string;
+  getTaskExecutionId(): string;
+  getTaskExecution(): Promise<TaskExecution<TOutput>>;
+  waitAndGetTaskFinishedExecution(options?: WaitOptions): Promise<FinishedTaskExecution<TOutput>>;
+  /** Cancels the execution and its active descendants. Idempotent; no-op once finished. */
+  cancel(): Promise<void>;
+}
+
+export interface HandleDependencies {
+  storage: DurableStorage;
+  serializer: SafeSerializer;
+  events: ExecutorEvents;
+  cancelExecution: (executionId: string) => Promise<void>;
+  defaultPollingIntervalMs: number;
+}
+
+export function createTaskHandle<TOutput>(
+  deps: HandleDependencies,
+  taskId: string,
+  executionId: string,
+): TaskHandle<TOutput> {
+  const read = async (): Promise<TaskExecution<TOutput>> => {
+    const row = await deps.storage.getExecution(executionId);
+    if (!row) throw new DurableExecutionNotFoundError(`Execution ${executionId} not found`);
+    const children = row.childrenCount > 0 ? await deps.storage.getChildren(executionId) : null;
+    return toTaskExecution<TOutput>(deps.serializer, row, children);
+  };
+
+  return {
+    getTaskId: () => taskId,
+    getTaskExecutionId: () => executionId,
+    getTaskExecution: read,
+    cancel: () => deps.cancelExecution(executionId),
+    async waitAndGetTaskFinishedExecution(options = {}) {
+      const signal = options.signal ? toCancelSignal(options.signal) : null;
+      const pollingIntervalMs = options.pollingIntervalMs ?? deps.defaultPollingIntervalMs;
+      for (;;) {
+        if (signal?.isCancelled()) throw new DurableExecutionCancelledError();
+        // Listen before reading, so a finish between the read and the wait is not missed.
+        const finishedOrTimeout = waitForFinish(
+          deps.events,
+          executionId,
+          pollingIntervalMs,
+          signal,
+        );
+        try {
+          const execution = await read();
+          if (isFinishedStatus(execution.status)) {
+            return execution as FinishedTaskExecution<TOutput>;
+          }
+          await finishedOrTimeout.promise;
+        } finally {
+          finishedOrTimeout.dispose();
+        }
+      }
+    },
+  };
+}
+
+function waitForFinish(
+  events: ExecutorEvents,
+  executionId: string,
+  pollingIntervalMs: number,
+  signal: CancelSignal | null,
+): { promise: Promise<void>; dispose: () => void } {
+  let dispose = () => undefined as void;
+  const promise = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, pollingIntervalMs);
+    const offFinished = events.onFinished(executionId, resolve);
+    const offCancelled = signal ? signal.onCancelled(resolve) : () => undefined;
+    dispose = () => {
+      clearTimeout(timer);
+      offFinished();
+      offCancelled();
+      resolve();
+    };
+  });
+  return { promise, dispose };
+}

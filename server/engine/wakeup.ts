@@ -1,0 +1,58 @@
+/**
+ * A wake-up point for a background loop: `wait(ms)` resolves when `wake()` is called or after
+ * `ms`, whichever comes first. A wake that arrives while the loop is busy is remembered, so
+ * no wake-up is lost. Its timer is always cleared.
+ */
+export class Wakeup {
+  private pending = false;
+  private release: (() => void) | null = null;
+
+  wake(): void {
+    if (this.release) this.release();
+    else this.pending = true;
+  }
+
+  wait(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(), ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.release = null;
+        resolve();
+      };
+      this.release = done;
+    });
+  }
+}
+
+/** One timer for "wake me at the earliest of these times"; later requests never delay it. */
+export class EarliestTimer {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private at = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly onFire: () => void) {}
+
+  schedule(at: number): void {
+    if (at >= this.at) return;
+    this.clear();
+    this.at = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.at = Number.POSITIVE_INFINITY;
+        this.onFire();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.at = Number.POSITIVE_INFINITY;
+  }
+}
