@@ -1,0 +1,134 @@
+/** Option rules for task definitions and enqueue-time overrides (SPEC §1 "Option rules"). */
+import { describe, expect, it } from 'vitest';
+import type { TaskRetryOptions } from '@/server/engine';
+import { expectNothingStored, useEngineHarness, type EngineStoreFactory } from './harness';
+
+const BAD_IDS = ['', 'a'.repeat(256), 'has space', 'dash-id', 'dot.id', 'émoji'];
+const BAD_TIMEOUTS = [0, -5, 1.5, Number.NaN, Number.POSITIVE_INFINITY];
+const BAD_RETRY_OPTIONS: TaskRetryOptions[] = [
+  { maxAttempts: -1 },
+  { maxAttempts: 1.5 },
+  { maxAttempts: Number.NaN },
+  { maxAttempts: 1, baseDelayMs: -1 },
+  { maxAttempts: 1, delayMultiplier: 0.05 },
+  { maxAttempts: 1, maxDelayMs: -1 },
+];
+
+export function describeOptionValidation(factory: EngineStoreFactory): void {
+  describe('option validation', () => {
+    const engine = useEngineHarness(factory);
+
+    it('accepts word-character ids up to 255 characters', () => {
+      const executor = engine.createExecutor();
+      expect(executor.task({ id: 'a'.repeat(255), timeoutMs: 1, run: () => 1 }).id).toHaveLength(
+        255,
+      );
+      expect(executor.task({ id: 'Mixed_Case_09', timeoutMs: 1, run: () => 1 }).id).toBe(
+        'Mixed_Case_09',
+      );
+    });
+
+    it.each(BAD_IDS)('refuses the task id %j', (id) => {
+      const executor = engine.createExecutor();
+      expect(() => executor.task({ id, timeoutMs: 1000, run: () => 1 })).toThrow();
+      expect(() =>
+        executor.parentTask({ id, timeoutMs: 1000, runParent: () => ({ output: 1 }) }),
+      ).toThrow();
+    });
+
+    it.each(BAD_TIMEOUTS)('refuses timeoutMs %s at definition', (timeoutMs) => {
+      const executor = engine.createExecutor();
+      expect(() => executor.task({ id: 'bad_timeout', timeoutMs, run: () => 1 })).toThrow();
+      expect(() =>
+        executor.parentTask({ id: 'bad_timeout_p', timeoutMs, runParent: () => ({ output: 1 }) }),
+      ).toThrow();
+    });
+
+    it.each(BAD_RETRY_OPTIONS)('refuses retryOptions %j at definition', (retryOptions) => {
+      const executor = engine.createExecutor();
+      expect(() =>
+        executor.task({ id: 'bad_retry', timeoutMs: 1000, retryOptions, run: () => 1 }),
+      ).toThrow();
+    });
+
+    it('refuses a fractional sleepMsBeforeRun and treats a negative one as 0', async () => {
+      const executor = engine.createExecutor();
+      expect(() =>
+        executor.task({ id: 'bad_sleep', timeoutMs: 1000, sleepMsBeforeRun: 1.5, run: () => 1 }),
+      ).toThrow();
+      const eager = executor.task({
+        id: 'negative_sleep',
+        timeoutMs: 1000,
+        sleepMsBeforeRun: -100,
+        run: () => 1,
+      });
+      const execution = await (await executor.enqueueTask(eager, undefined)).getTaskExecution();
+      expect(execution.sleepMsBeforeRun).toBe(0);
+    });
+
+    it('accepts the boundary values of every numeric option', () => {
+      const executor = engine.createExecutor();
+      expect(() =>
+        executor.task({
+          id: 'boundaries',
+          timeoutMs: 1,
+          sleepMsBeforeRun: 0,
+          retryOptions: { maxAttempts: 0, baseDelayMs: 0, delayMultiplier: 0.1, maxDelayMs: 0 },
+          run: () => 1,
+        }),
+      ).not.toThrow();
+    });
+
+    it('validates enqueue-time overrides and stores nothing when they are invalid', async () => {
+      const executor = engine.createExecutor();
+      const task = executor.task({ id: 'override_target', timeoutMs: 1000, run: () => 1 });
+
+      for (const timeoutMs of BAD_TIMEOUTS) {
+        await expect(executor.enqueueTask(task, undefined, { timeoutMs })).rejects.toThrow();
+      }
+      for (const retryOptions of BAD_RETRY_OPTIONS) {
+        await expect(executor.enqueueTask(task, undefined, { retryOptions })).rejects.toThrow();
+      }
+      await expect(
+        executor.enqueueTask(task, undefined, { sleepMsBeforeRun: 2.5 }),
+      ).rejects.toThrow();
+      await expectNothingStored(engine.storage, ['override_target']);
+    });
+
+    it('stores valid enqueue-time overrides on the execution', async () => {
+      const executor = engine.createExecutor();
+      const task = executor.task({ id: 'override_ok', timeoutMs: 1000, run: () => 1 });
+      const handle = await executor.enqueueTask(task, undefined, {
+        timeoutMs: 1234,
+        sleepMsBeforeRun: 5000,
+        retryOptions: { maxAttempts: 4, baseDelayMs: 7, delayMultiplier: 3, maxDelayMs: 99 },
+      });
+      const execution = await handle.getTaskExecution();
+      expect(execution.timeoutMs).toBe(1234);
+      expect(execution.sleepMsBeforeRun).toBe(5000);
+      expect(execution.retryOptions).toMatchObject({
+        maxAttempts: 4,
+        baseDelayMs: 7,
+        delayMultiplier: 3,
+        maxDelayMs: 99,
+      });
+    });
+
+    it('validates children options when a parent creates them', async () => {
+      const executor = engine.createExecutor();
+      const child = executor.task({ id: 'child_with_options', timeoutMs: 1000, run: () => 1 });
+      const parent = executor.parentTask({
+        id: 'parent_bad_child_options',
+        timeoutMs: 1000,
+        runParent: () => ({
+          output: null,
+          childrenTasks: [{ task: child, input: undefined, options: { timeoutMs: -1 } }],
+        }),
+      });
+      executor.start();
+      const handle = await executor.enqueueTask(parent, undefined);
+      const execution = await handle.waitAndGetTaskFinishedExecution({ pollingIntervalMs: 25 });
+      expect(execution.status).toBe('failed');
+    });
+  });
+}
