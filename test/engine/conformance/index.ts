@@ -5,11 +5,15 @@
 import { describe } from 'vitest';
 import { describeBasics } from './basics';
 import { describeCancel } from './cancel';
+import { describeCascadeCancel } from './cascadeCancel';
+import { describeFinalize } from './finalize';
 import type { EngineStoreFactory } from './harness';
 import { describeOptionValidation } from './optionValidation';
 import { describeParents } from './parents';
 import { describeRetries } from './retries';
+import { describeSequential } from './sequential';
 import { describeTimeouts } from './timeouts';
+import { describeTrees } from './trees';
 import { describeValidation } from './validation';
 
 export type { EngineStoreFactory, EngineTestStore } from './harness';
@@ -23,5 +27,9 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeTimeouts(factory);
     describeCancel(factory);
     describeParents(factory);
+    describeFinalize(factory);
+    describeCascadeCancel(factory);
+    describeTrees(factory);
+    describeSequential(factory);
   });
 }
