@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DurableExecutionError } from '@/server/engine';
 import type { DurableExecutor, DurableTask, FinalizeTaskInput } from '@/server/engine';
-import { aborted, createDeferred, createLatch, never, waitFor } from '../helpers';
+import { aborted, createDeferred, never, waitFor } from '../helpers';
 import {
   expectCompleted,
   expectFinishedWith,
