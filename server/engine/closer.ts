@@ -60,6 +60,7 @@ export class Closer {
     const applied = await this.storage.advanceParent(parentExecutionId, advance, Date.now());
     if (!applied) return;
     if (advance.kind === 'waiting_for_finalize') {
+      this.events.emit('updated', { executionIds: [parentExecutionId] });
       this.events.emit('workReady', undefined);
     } else {
       this.events.emit('finished', { executionIds: [parentExecutionId] });

@@ -9,6 +9,11 @@ export interface ExecutorEventMap {
   finished: { executionIds: readonly string[] };
   /** These executions were cancelled: abort their code if it runs here. */
   cancelled: { executionIds: readonly string[] };
+  /**
+   * These executions changed (created, claimed, retried, waiting, finished); an empty list
+   * means "something changed" (a notification from another process). For live views.
+   */
+  updated: { executionIds: readonly string[] };
 }
 
 type Listener<T> = (payload: T) => void;
@@ -16,7 +21,7 @@ type Listener<T> = (payload: T) => void;
 export class ExecutorEvents {
   private readonly listeners: {
     [K in keyof ExecutorEventMap]: Set<Listener<ExecutorEventMap[K]>>;
-  } = { workReady: new Set(), finished: new Set(), cancelled: new Set() };
+  } = { workReady: new Set(), finished: new Set(), cancelled: new Set(), updated: new Set() };
   /** Finish waiters by execution id: O(1) per finished execution, however many waits. */
   private readonly finishWaiters = new Map<string, Set<() => void>>();
 
@@ -36,6 +41,7 @@ export class ExecutorEvents {
       }
     }
     for (const listener of [...this.listeners[event]]) listener(payload);
+    if (event === 'finished') this.emit('updated', payload as ExecutorEventMap['finished']);
   }
 
   /** Calls `listener` when `executionId` finishes; returns the unsubscribe. */

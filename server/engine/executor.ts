@@ -8,6 +8,9 @@ import { Closer } from './closer';
 import {
   CASCADE_CANCELLED_ERROR,
   type DurableStorage,
+  type DurableStorageQueries,
+  type ExecutionListQuery,
+  type ExecutionStats,
   type NewExecutionRow,
   type StorageNotification,
 } from './storage';
@@ -29,7 +32,22 @@ import {
 } from './taskBuilders';
 import { createTaskHandle, type TaskHandle } from './taskHandle';
 import { TaskRegistry } from './taskRegistry';
-import type { AnyDurableTask, InferTaskInput, InferTaskOutput, TaskEnqueueOptions } from './types';
+import type {
+  AnyDurableTask,
+  InferTaskInput,
+  InferTaskOutput,
+  TaskEnqueueOptions,
+  TaskExecution,
+} from './types';
+import { ExecutionQueries, type ExecutionPage } from './executionQueries';
+import type { ResolvedRunOptions } from './options';
+
+/** A registered task as APIs list it. */
+export interface RegisteredTaskInfo extends ResolvedRunOptions {
+  id: string;
+  kind: 'task' | 'parentTask';
+  finalizeTaskId: string | null;
+}
 import { resolveExecutorOptions, type DurableExecutorOptions } from './executorOptions';
 
 type ExecutorState = 'idle' | 'started' | 'stopped';
@@ -44,6 +62,7 @@ export class DurableExecutor {
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
   private readonly inserts: Batcher<NewExecutionRow, undefined>;
+  private readonly queries: ExecutionQueries;
   private state: ExecutorState = 'idle';
   private shutdownPromise: Promise<void> | null = null;
   private unsubscribeStorage: (() => void) | null = null;
@@ -54,7 +73,7 @@ export class DurableExecutor {
   readonly parentTask: PlainTaskBuilders['parentTask'];
 
   constructor(
-    private readonly storage: DurableStorage,
+    private readonly storage: DurableStorage & Partial<DurableStorageQueries>,
     options: DurableExecutorOptions = {},
   ) {
     this.options = resolveExecutorOptions(options);
@@ -62,6 +81,7 @@ export class DurableExecutor {
       ? withDebugGate(options.logger, this.options.enableDebug)
       : createConsoleLogger(this.options.enableDebug);
     this.serializer = new SafeSerializer(options.serializer ?? superjsonSerializer);
+    this.queries = new ExecutionQueries(storage, this.serializer);
     const deps = { registry: this.registry, serializer: this.serializer, limits: this.options };
     this.closer = new Closer(storage, deps, this.events, this.logger);
     this.scheduler = new RunScheduler(storage, deps, this.closer, this.events, this.logger, {
@@ -118,18 +138,87 @@ export class DurableExecutor {
     input: InferTaskInput<TTask>,
     options?: TaskEnqueueOptions,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
+    const executionId = await this.enqueueTaskById(task.id, input, options);
+    return this.handle(task.id, executionId);
+  }
+
+  /** Enqueues by task id with untyped input (validated like any enqueue). For APIs. */
+  async enqueueTaskById(
+    taskId: string,
+    input: unknown,
+    options?: TaskEnqueueOptions,
+  ): Promise<string> {
     if (this.state === 'stopped') throw new DurableExecutorShutdownError();
     const row = await buildNewExecution(this.serializer, this.options.maxSerializedInputDataSize, {
-      definition: this.registry.get(task.id),
+      definition: this.registry.get(taskId),
       input,
       options,
       position: ROOT_POSITION,
       now: Date.now(),
     });
     await this.inserts.add(row);
+    this.events.emit('updated', { executionIds: [row.executionId] });
     if (row.startAt > row.createdAt) this.scheduler.dueTimer.schedule(row.startAt);
     else this.scheduler.wakeup.wake();
-    return this.handle(task.id, row.executionId);
+    return row.executionId;
+  }
+
+  /** Registered tasks, including the internal stages of sequential tasks. */
+  listTasks(): RegisteredTaskInfo[] {
+    return this.registry.all().map((definition) => ({
+      id: definition.id,
+      kind: definition.kind,
+      finalizeTaskId: definition.finalizeTaskId,
+      ...definition.runOptions,
+    }));
+  }
+
+  getExecution(executionId: string): Promise<TaskExecution<unknown> | null> {
+    return this.queries.get(executionId);
+  }
+
+  /**
+   * The execution once it finished, or as it is when `timeoutMs` ran out (a long-poll).
+   * Null when it does not exist.
+   */
+  async waitForExecution(
+    executionId: string,
+    { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<TaskExecution<unknown> | null> {
+    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]);
+    try {
+      return await this.handle<unknown>('', executionId).waitAndGetTaskFinishedExecution({
+        signal: deadline,
+      });
+    } catch (error) {
+      if (error instanceof DurableExecutionNotFoundError) return null;
+      if (!deadline.aborted) throw error;
+      return this.queries.get(executionId);
+    }
+  }
+
+  /** Cancels by id. False when the execution does not exist. */
+  async cancelExecution(executionId: string): Promise<boolean> {
+    if (!(await this.storage.getExecution(executionId))) return false;
+    await this.cancel(executionId);
+    return true;
+  }
+
+  listExecutions(query: ExecutionListQuery): Promise<ExecutionPage> {
+    return this.queries.list(query);
+  }
+
+  getExecutionTree(executionId: string): Promise<TaskExecution<unknown>[]> {
+    return this.queries.tree(executionId);
+  }
+
+  getExecutionStats(): Promise<ExecutionStats> {
+    return this.queries.stats();
+  }
+
+  /** Listens to execution changes (for live views). Returns the unsubscribe. */
+  onExecutionsUpdated(listener: (executionIds: readonly string[]) => void): () => void {
+    return this.events.on('updated', ({ executionIds }) => listener(executionIds));
   }
 
   async getTaskHandle<TTask extends AnyDurableTask>(
@@ -203,6 +292,7 @@ export class DurableExecutor {
     switch (notification.type) {
       case 'work_ready':
         this.events.emit('workReady', undefined);
+        this.events.emit('updated', { executionIds: [] });
         return;
       case 'cancelled':
         this.events.emit('cancelled', { executionIds: notification.executionIds });

@@ -15,12 +15,16 @@ import type {
   ClaimRequest,
   CloseResult,
   DurableStorage,
+  DurableStorageQueries,
+  ExecutionListQuery,
   ExecutionRow,
+  ExecutionStats,
   NewExecutionRow,
   ParentAdvance,
   RecoverRequest,
   RecoverResult,
   RunResult,
+  StorageNotification,
 } from './storage';
 import type { DurableExecutionErrorStorageValue } from './errors';
 import { isFinishedStatus } from './types';
@@ -37,11 +41,11 @@ interface LeaseEntry {
   leaseToken: number;
 }
 
-export function createInMemoryStorage(): DurableStorage {
+export function createInMemoryStorage(): DurableStorage & DurableStorageQueries {
   return new InMemoryStorage();
 }
 
-class InMemoryStorage implements DurableStorage {
+class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   private readonly rows = new Map<string, ExecutionRow>();
   private readonly readyByTask = new Map<string, MinHeap<ReadyEntry>>();
   /** The seq of each ready row's live heap entry; older entries are skipped lazily. */
@@ -49,8 +53,27 @@ class InMemoryStorage implements DurableStorage {
   private readonly leases = new MinHeap<LeaseEntry>((a, b) => a.expiresAt < b.expiresAt);
   private readonly childrenByParent = new Map<string, string[]>();
   private readonly toClose = new Set<string>();
+  /** Insertion order, for newest-first listing; trees by root for the dashboard. */
+  private readonly insertionOrder: string[] = [];
+  private readonly treeByRoot = new Map<string, string[]>();
   private readonly readyToAdvance = new Set<string>();
   private nextSeq = 0;
+  private readonly listeners = new Set<(notification: StorageNotification) => void>();
+
+  /** Executors sharing this store in one process wake each other through these. */
+  subscribe(listener: (notification: StorageNotification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(notification: StorageNotification): void {
+    if (this.listeners.size === 0) return;
+    if (notification.type !== 'work_ready' && notification.executionIds.length === 0) return;
+    // Delivered after the operation returns, like a NOTIFY delivered after COMMIT.
+    queueMicrotask(() => {
+      for (const listener of this.listeners) listener(notification);
+    });
+  }
 
   insertExecutions(rows: NewExecutionRow[]): Promise<void> {
     for (const row of rows) {
@@ -59,6 +82,7 @@ class InMemoryStorage implements DurableStorage {
       }
     }
     for (const row of rows) this.insert(row);
+    this.notify({ type: 'work_ready' });
     return Promise.resolve();
   }
 
@@ -91,23 +115,42 @@ class InMemoryStorage implements DurableStorage {
   }
 
   applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
-    return Promise.resolve(results.map((result) => this.applyRunResult(result, now)));
+    const applied = results.map((result) => this.applyRunResult(result, now));
+    const finished = results
+      .filter((r, i) => applied[i] && isFinishedStatus(this.mustGet(r.executionId).status))
+      .map((r) => r.executionId);
+    this.notify({ type: 'finished', executionIds: finished });
+    if (finished.length < applied.filter(Boolean).length) this.notify({ type: 'work_ready' });
+    return Promise.resolve(applied);
   }
 
   closeExecution(executionId: string, now: number): Promise<CloseResult> {
+    const result = this.close(executionId, now);
+    this.notify({ type: 'cancelled', executionIds: result.cancelledExecutionIds });
+    this.notify({
+      type: 'finished',
+      executionIds: [
+        ...result.cancelledExecutionIds,
+        ...(result.finishedParentExecutionId ? [result.finishedParentExecutionId] : []),
+      ],
+    });
+    return Promise.resolve(result);
+  }
+
+  private close(executionId: string, now: number): CloseResult {
     const result: CloseResult = {
       cancelledExecutionIds: [],
       finishedParentExecutionId: null,
       parentReadyToAdvanceExecutionId: null,
     };
     const row = this.rows.get(executionId);
-    if (!row || row.closeStatus !== 'ready') return Promise.resolve(result);
+    if (!row || row.closeStatus !== 'ready') return result;
     this.setCloseStatus(row, 'closed');
     if (row.status !== 'completed') {
       result.cancelledExecutionIds = this.cancelDescendants(row, now);
     }
     const parent = row.parentExecutionId ? this.rows.get(row.parentExecutionId) : undefined;
-    if (!parent) return Promise.resolve(result);
+    if (!parent) return result;
 
     if (row.isFinalizeTask) {
       if (parent.status === 'waiting_for_finalize_task') {
@@ -122,7 +165,7 @@ class InMemoryStorage implements DurableStorage {
         this.finish(parent, now);
         result.finishedParentExecutionId = parent.executionId;
       }
-      return Promise.resolve(result);
+      return result;
     }
 
     parent.finishedChildrenCount += 1;
@@ -153,7 +196,7 @@ class InMemoryStorage implements DurableStorage {
       this.readyToAdvance.add(parent.executionId);
       result.parentReadyToAdvanceExecutionId = parent.executionId;
     }
-    return Promise.resolve(result);
+    return result;
   }
 
   advanceParent(executionId: string, advance: ParentAdvance, now: number): Promise<boolean> {
@@ -185,6 +228,11 @@ class InMemoryStorage implements DurableStorage {
         this.insert(advance.finalize);
         break;
     }
+    this.notify(
+      isFinishedStatus(row.status)
+        ? { type: 'finished', executionIds: [executionId] }
+        : { type: 'work_ready' },
+    );
     return Promise.resolve(true);
   }
 
@@ -197,8 +245,10 @@ class InMemoryStorage implements DurableStorage {
     if (!row || isFinishedStatus(row.status)) return Promise.resolve({ cancelledExecutionIds: [] });
     this.cancelRow(row, error, now);
     this.setCloseStatus(row, 'ready');
-    const descendants = this.cancelDescendants(row, now);
-    return Promise.resolve({ cancelledExecutionIds: [executionId, ...descendants] });
+    const cancelledExecutionIds = [executionId, ...this.cancelDescendants(row, now)];
+    this.notify({ type: 'cancelled', executionIds: cancelledExecutionIds });
+    this.notify({ type: 'finished', executionIds: cancelledExecutionIds });
+    return Promise.resolve({ cancelledExecutionIds });
   }
 
   recoverExpiredLeases({
@@ -229,6 +279,8 @@ class InMemoryStorage implements DurableStorage {
         result.failedExecutionIds.push(row.executionId);
       }
     }
+    if (result.requeuedExecutionIds.length > 0) this.notify({ type: 'work_ready' });
+    this.notify({ type: 'finished', executionIds: result.failedExecutionIds });
     return Promise.resolve(result);
   }
 
@@ -261,6 +313,43 @@ class InMemoryStorage implements DurableStorage {
   getChildren(parentExecutionId: string): Promise<ExecutionRow[]> {
     const ids = this.childrenByParent.get(parentExecutionId) ?? [];
     return Promise.resolve(ids.map((id) => copy(this.mustGet(id))));
+  }
+
+  listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]> {
+    const statuses = query.statuses ? new Set<string>(query.statuses) : null;
+    const cursor = query.cursor;
+    const page: ExecutionRow[] = [];
+    for (let i = this.insertionOrder.length - 1; i >= 0 && page.length < query.limit; i--) {
+      const row = this.mustGet(this.insertionOrder[i]!);
+      if (cursor && compareNewestFirst(row, cursor) <= 0) continue;
+      if (statuses && !statuses.has(row.status)) continue;
+      if (query.taskId && row.taskId !== query.taskId) continue;
+      if (query.rootOnly && row.parentExecutionId !== null) continue;
+      if (query.executionIdPrefix && !row.executionId.startsWith(query.executionIdPrefix)) continue;
+      page.push(row);
+    }
+    page.sort(compareNewestFirst);
+    return Promise.resolve(page.map(copy));
+  }
+
+  getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]> {
+    const root = this.rows.get(rootExecutionId);
+    if (!root) return Promise.resolve([]);
+    const ids = this.treeByRoot.get(rootExecutionId) ?? [];
+    return Promise.resolve([root, ...ids.map((id) => this.mustGet(id))].map(copy));
+  }
+
+  getExecutionStats(): Promise<ExecutionStats> {
+    const byStatus: ExecutionStats['byStatus'] = {};
+    const byTask = new Map<string, ExecutionStats['byTask'][number]>();
+    for (const row of this.rows.values()) {
+      byStatus[row.status] = (byStatus[row.status] ?? 0) + 1;
+      const key = `${row.taskId}\u0000${row.status}`;
+      const entry = byTask.get(key) ?? { taskId: row.taskId, status: row.status, count: 0 };
+      entry.count += 1;
+      byTask.set(key, entry);
+    }
+    return Promise.resolve({ byStatus, byTask: [...byTask.values()] });
   }
 
   private applyRunResult({ executionId, leaseToken, outcome }: RunResult, now: number): boolean {
@@ -328,6 +417,12 @@ class InMemoryStorage implements DurableStorage {
       updatedAt: newRow.createdAt,
     };
     this.rows.set(row.executionId, row);
+    this.insertionOrder.push(row.executionId);
+    if (row.rootExecutionId) {
+      const tree = this.treeByRoot.get(row.rootExecutionId) ?? [];
+      tree.push(row.executionId);
+      this.treeByRoot.set(row.rootExecutionId, tree);
+    }
     if (row.parentExecutionId && !row.isFinalizeTask) {
       const siblings = this.childrenByParent.get(row.parentExecutionId) ?? [];
       siblings[row.indexInParent] = row.executionId;
@@ -438,6 +533,15 @@ class InMemoryStorage implements DurableStorage {
     if (!row) throw new Error(`Execution ${executionId} is missing from the store`);
     return row;
   }
+}
+
+/** Positive when `a` is older than `b` in the newest-first order (createdAt, then id). */
+function compareNewestFirst(
+  a: { createdAt: number; executionId: string },
+  b: { createdAt: number; executionId: string },
+): number {
+  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
+  return a.executionId < b.executionId ? 1 : a.executionId > b.executionId ? -1 : 0;
 }
 
 function take(set: Set<string>, limit: number): string[] {

@@ -1,5 +1,6 @@
 /** The engine's public face. */
-export { DurableExecutor } from './executor';
+export { DurableExecutor, type RegisteredTaskInfo } from './executor';
+export type { ExecutionPage } from './executionQueries';
 export type { DurableExecutorOptions } from './executorOptions';
 export {
   DurableExecutionError,

@@ -81,6 +81,7 @@ export class MaintenanceLoop {
     if (result.requeuedExecutionIds.length > 0) {
       this.logger.info(`Recovered ${result.requeuedExecutionIds.length} expired executions`);
       this.scheduler.abort(result.requeuedExecutionIds);
+      this.events.emit('updated', { executionIds: result.requeuedExecutionIds });
       this.scheduler.wakeup.wake();
     }
     if (result.failedExecutionIds.length > 0) {

@@ -77,6 +77,8 @@ export class RunScheduler {
       clearTimeout(timer);
     }
     this.stopped = true;
+    // Runs that finished during the wait may have scheduled a retry wake-up.
+    this.dueTimer.clear();
   }
 
   private async claimLoop(): Promise<void> {
@@ -95,6 +97,9 @@ export class RunScheduler {
           });
           failures = 0;
           for (const row of rows) this.startRun(row);
+          if (rows.length > 0) {
+            this.events.emit('updated', { executionIds: rows.map((r) => r.executionId) });
+          }
           if (rows.length === limit) continue;
         } catch (error) {
           failures += 1;
@@ -143,12 +148,15 @@ export class RunScheduler {
         if (row.parentExecutionId !== null) await this.closer.close(row.executionId);
         return;
       case 'retry':
+        this.events.emit('updated', { executionIds: [row.executionId] });
         this.dueTimer.schedule(outcome.startAt);
         return;
       case 'waiting_for_children':
+        this.events.emit('updated', { executionIds: [row.executionId] });
         for (const child of outcome.children) this.dueTimer.schedule(child.startAt);
         return;
       case 'waiting_for_finalize':
+        this.events.emit('updated', { executionIds: [row.executionId] });
         this.dueTimer.schedule(outcome.finalize.startAt);
         return;
     }

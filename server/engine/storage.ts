@@ -243,3 +243,30 @@ export interface DurableStorage {
    */
   subscribe?(listener: (notification: StorageNotification) => void): () => void;
 }
+
+/** Filters of the execution list (newest first, cursor-paginated). */
+export interface ExecutionListQuery {
+  statuses?: TaskExecutionStatus[];
+  taskId?: string;
+  /** Only executions without a parent. */
+  rootOnly?: boolean;
+  /** Prefix of an execution id. */
+  executionIdPrefix?: string;
+  /** Continue after this row (exclusive), as returned in the previous page. */
+  cursor?: { createdAt: number; executionId: string };
+  limit: number;
+}
+
+export interface ExecutionStats {
+  byStatus: Partial<Record<TaskExecutionStatus, number>>;
+  byTask: { taskId: string; status: TaskExecutionStatus; count: number }[];
+}
+
+/** Reads for dashboards and APIs; not on the engine's hot path. */
+export interface DurableStorageQueries {
+  /** Ordered by createdAt desc, then executionId desc. */
+  listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]>;
+  /** The root and every execution whose rootExecutionId is it. */
+  getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]>;
+  getExecutionStats(): Promise<ExecutionStats>;
+}

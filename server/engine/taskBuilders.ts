@@ -86,6 +86,7 @@ function createTaskBuilders(
     const run = requireFunction(options.run, 'run', common.id);
     registry.register({
       ...common,
+      kind: 'task',
       validateInput,
       finalizeTaskId: null,
       execute: async (ctx, input) => ({ kind: 'task', output: await run(ctx, input) }),
@@ -100,6 +101,7 @@ function createTaskBuilders(
     const runParent = requireFunction(options.runParent, 'runParent', common.id);
     const definition: TaskDefinition = {
       ...common,
+      kind: 'parentTask',
       validateInput,
       finalizeTaskId: options.finalizeTask?.id ?? null,
       execute: async (ctx, input) => {

@@ -22,6 +22,7 @@ export type TaskCodeResult =
 
 export interface TaskDefinition {
   id: string;
+  kind: 'task' | 'parentTask';
   runOptions: ResolvedRunOptions;
   /** Validates and transforms input; throws a summary of what is wrong. */
   validateInput: InputValidator | null;
@@ -77,6 +78,10 @@ export class TaskRegistry {
     const definition = this.definitions.get(taskId);
     if (!definition) throw new DurableExecutionNotFoundError(`Task ${taskId} not found`);
     return definition;
+  }
+
+  all(): TaskDefinition[] {
+    return [...this.definitions.values()];
   }
 
   /** Registered ids: what this executor may claim. */
