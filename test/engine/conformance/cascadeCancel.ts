@@ -1,7 +1,7 @@
 /** Cancellation across trees: children, finalize tasks and grandchildren follow their parent. */
 import { describe, expect, it } from 'vitest';
 import { DurableExecutionError } from '@/server/engine';
-import type { DurableExecutor, DurableTask, FinalizeTaskInput } from '@/server/engine';
+import type { DurableExecutor, DurableTask } from '@/server/engine';
 import { aborted, createDeferred, never, waitFor } from '../helpers';
 import {
   expectCompleted,
@@ -108,7 +108,7 @@ export function describeCascadeCancel(factory: EngineStoreFactory): void {
         id: 'parent_in_finalize',
         timeoutMs: 1000,
         runParent: () => ({ output: 'x' }),
-        finalizeTask: finalize as DurableTask<FinalizeTaskInput<undefined, string>, never>,
+        finalizeTask: finalize,
       });
       executor.start();
 

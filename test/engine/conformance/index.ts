@@ -7,14 +7,20 @@ import { describeBasics } from './basics';
 import { describeCancel } from './cancel';
 import { describeCascadeCancel } from './cascadeCancel';
 import { describeFinalize } from './finalize';
+import { describeHandles } from './handles';
 import type { EngineStoreFactory } from './harness';
+import { describeLeases } from './leases';
+import { describeLimits } from './limits';
 import { describeOptionValidation } from './optionValidation';
 import { describeParents } from './parents';
 import { describeRetries } from './retries';
+import { describeScheduling } from './scheduling';
 import { describeSequential } from './sequential';
+import { describeShutdown } from './shutdown';
 import { describeTimeouts } from './timeouts';
 import { describeTrees } from './trees';
 import { describeValidation } from './validation';
+import { describeWakeups } from './wakeups';
 
 export type { EngineStoreFactory, EngineTestStore } from './harness';
 
@@ -31,5 +37,11 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeCascadeCancel(factory);
     describeTrees(factory);
     describeSequential(factory);
+    describeScheduling(factory);
+    describeLeases(factory);
+    describeHandles(factory);
+    describeLimits(factory);
+    describeWakeups(factory);
+    describeShutdown(factory);
   });
 }

@@ -1,0 +1,105 @@
+/** Handles: looking executions up, and waits that can be aborted without touching the run. */
+import { describe, expect, it } from 'vitest';
+import { createCancelSignal, DurableExecutionCancelledError } from '@/server/engine';
+import { createDeferred, rejectionOf } from '../helpers';
+import {
+  expectCompleted,
+  useEngineHarness,
+  waitFinished,
+  type EngineStoreFactory,
+} from './harness';
+
+export function describeHandles(factory: EngineStoreFactory): void {
+  describe('task handles', () => {
+    const engine = useEngineHarness(factory);
+
+    it('finds an execution again by task and execution id', async () => {
+      const executor = engine.createExecutor();
+      const found = executor.task({ id: 'findable', timeoutMs: 1000, run: () => 'found' });
+      executor.start();
+      const handle = await executor.enqueueTask(found, undefined);
+      expectCompleted(await waitFinished(handle));
+
+      const again = await executor.getTaskHandle(found, handle.getTaskExecutionId());
+      expect(again.getTaskId()).toBe('findable');
+      expect(again.getTaskExecutionId()).toBe(handle.getTaskExecutionId());
+      expect(expectCompleted(await waitFinished(again)).output).toBe('found');
+    });
+
+    it('rejects a handle for an unknown execution id', async () => {
+      const executor = engine.createExecutor();
+      const task = executor.task({ id: 'lookup', timeoutMs: 1000, run: () => 1 });
+      await expect(executor.getTaskHandle(task, 'te_000000000000000000000000')).rejects.toThrow();
+    });
+
+    it('rejects a handle when the execution belongs to another task', async () => {
+      const executor = engine.createExecutor();
+      const mine = executor.task({ id: 'mine', timeoutMs: 1000, run: () => 1 });
+      const theirs = executor.task({ id: 'theirs', timeoutMs: 1000, run: () => 2 });
+      const handle = await executor.enqueueTask(theirs, undefined);
+      await expect(executor.getTaskHandle(mine, handle.getTaskExecutionId())).rejects.toThrow();
+    });
+
+    it('rejects a wait given an already aborted signal, leaving the execution alone', async () => {
+      const executor = engine.createExecutor();
+      const task = executor.task({ id: 'wait_aborted', timeoutMs: 1000, run: () => 'ran' });
+      const handle = await executor.enqueueTask(task, undefined);
+
+      const controller = new AbortController();
+      controller.abort();
+      const error = await rejectionOf(
+        handle.waitAndGetTaskFinishedExecution({ signal: controller.signal }),
+      );
+      expect(error).toBeInstanceOf(DurableExecutionCancelledError);
+
+      executor.start();
+      expect(expectCompleted(await waitFinished(handle)).output).toBe('ran');
+    });
+
+    it('rejects a pending wait when its cancel signal fires', async () => {
+      const executor = engine.createExecutor();
+      const release = createDeferred();
+      const task = executor.task({
+        id: 'wait_cancelled',
+        timeoutMs: 5000,
+        run: async () => {
+          await release.promise;
+          return 'still ran';
+        },
+      });
+      executor.start();
+      const handle = await executor.enqueueTask(task, undefined);
+
+      const [signal, cancel] = createCancelSignal();
+      const waiting = rejectionOf(
+        handle.waitAndGetTaskFinishedExecution({ signal, pollingIntervalMs: 60_000 }),
+      );
+      cancel();
+      expect(await waiting).toBeInstanceOf(DurableExecutionCancelledError);
+
+      release.resolve();
+      expect(expectCompleted(await waitFinished(handle)).output).toBe('still ran');
+    });
+
+    it('resolves a wait on the finish event, not on its polling interval', async () => {
+      const executor = engine.createExecutor();
+      const release = createDeferred();
+      const task = executor.task({
+        id: 'wait_event',
+        timeoutMs: 5000,
+        run: async () => {
+          await release.promise;
+          return 'fast';
+        },
+      });
+      executor.start();
+      const handle = await executor.enqueueTask(task, undefined);
+      const waiting = handle.waitAndGetTaskFinishedExecution({ pollingIntervalMs: 60_000 });
+
+      const releasedAt = Date.now();
+      release.resolve();
+      expectCompleted(await waiting);
+      expect(Date.now() - releasedAt).toBeLessThan(1000);
+    });
+  });
+}

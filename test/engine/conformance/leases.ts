@@ -1,0 +1,140 @@
+/**
+ * Lease expiry: an executor that claimed an execution and vanished is played by the test
+ * itself (a direct `claimReadyExecutions` call); a live executor must recover the work.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DurableStorage, TaskRunContext } from '@/server/engine';
+import { waitFor } from '../helpers';
+import {
+  expectCompleted,
+  expectFinishedWith,
+  useEngineHarness,
+  waitFinished,
+  type EngineStoreFactory,
+} from './harness';
+
+/** Claims one due execution of `taskId` as an executor that then dies; returns its id. */
+async function claimAndVanish(storage: DurableStorage, taskId: string): Promise<string> {
+  let claimedId: string | undefined;
+  await waitFor(
+    async () => {
+      const rows = await storage.claimReadyExecutions({
+        taskIds: [taskId],
+        limit: 1,
+        now: Date.now(),
+        expireMs: 20,
+      });
+      claimedId = rows[0]?.executionId;
+      return claimedId !== undefined;
+    },
+    { message: `a ready execution of ${taskId} to claim` },
+  );
+  return claimedId ?? '';
+}
+
+export function describeLeases(factory: EngineStoreFactory): void {
+  describe('lease expiry', () => {
+    const engine = useEngineHarness(factory);
+
+    it('recovers the execution of a dead executor, even without retries', async () => {
+      const dead = engine.createExecutor();
+      const deadTask = dead.task({
+        id: 'crash_survivor',
+        timeoutMs: 30,
+        run: (_ctx, _input: string) => 'never here',
+      });
+      const handle = await dead.enqueueTask(deadTask, 'payload');
+      const claimedId = await claimAndVanish(engine.storage, 'crash_survivor');
+      expect(claimedId).toBe(handle.getTaskExecutionId());
+      expect((await handle.getTaskExecution()).status).toBe('running');
+
+      const live = engine.createExecutor({ expireMs: 20 });
+      const contexts: TaskRunContext[] = [];
+      live.task({
+        id: 'crash_survivor',
+        timeoutMs: 30,
+        run: (ctx, input: string) => {
+          contexts.push(ctx);
+          return `recovered ${input}`;
+        },
+      });
+      live.start();
+
+      const execution = expectCompleted(await waitFinished(handle));
+      expect(execution.output).toBe('recovered payload');
+      expect(execution.recoveryAttempts).toBe(1);
+      expect(execution.retryAttempts).toBe(0);
+      expect(contexts).toHaveLength(1);
+      expect(contexts[0]?.attempt).toBe(1);
+      expect(contexts[0]?.prevError).toMatchObject({ errorType: 'generic' });
+      expect(contexts[0]?.prevError?.message).toBeTruthy();
+    });
+
+    it('fails with the lost-executor error once maxRecoveryAttempts is 0', async () => {
+      const dead = engine.createExecutor();
+      const deadTask = dead.task({ id: 'no_second_life', timeoutMs: 30, run: () => 1 });
+      const handle = await dead.enqueueTask(deadTask, undefined);
+      await claimAndVanish(engine.storage, 'no_second_life');
+
+      const live = engine.createExecutor({ expireMs: 20, maxRecoveryAttempts: 0 });
+      let runs = 0;
+      live.task({ id: 'no_second_life', timeoutMs: 30, run: () => (runs += 1) });
+      live.start();
+
+      const execution = expectFinishedWith(await waitFinished(handle), 'failed');
+      expect(execution.error.errorType).toBe('generic');
+      expect(execution.error.message).toBeTruthy();
+      expect(execution.recoveryAttempts).toBe(0);
+      expect(runs).toBe(0);
+    });
+
+    it('gives up after maxRecoveryAttempts crashes instead of looping forever', async () => {
+      const dead = engine.createExecutor();
+      const crashy = dead.task({ id: 'crash_loop', timeoutMs: 10, run: () => 1 });
+      const handle = await dead.enqueueTask(crashy, undefined);
+
+      // Recovers leases but cannot run crash_loop: every run is claimed by a dying executor.
+      const recoverer = engine.createExecutor({ expireMs: 10, maxRecoveryAttempts: 2 });
+      recoverer.task({ id: 'unrelated', timeoutMs: 1000, run: () => 1 });
+      recoverer.start();
+
+      for (let crash = 0; crash < 3; crash++) {
+        await claimAndVanish(engine.storage, 'crash_loop');
+      }
+      const execution = expectFinishedWith(await waitFinished(handle), 'failed');
+      expect(execution.recoveryAttempts).toBe(2);
+      expect(execution.retryAttempts).toBe(0);
+    });
+
+    it('counts a recovery in ctx.attempt together with retries', async () => {
+      const dead = engine.createExecutor();
+      const deadTask = dead.task({
+        id: 'recover_then_retry',
+        timeoutMs: 30,
+        retryOptions: { maxAttempts: 1 },
+        run: () => 1,
+      });
+      const handle = await dead.enqueueTask(deadTask, undefined);
+      await claimAndVanish(engine.storage, 'recover_then_retry');
+
+      const live = engine.createExecutor({ expireMs: 20 });
+      const attempts: number[] = [];
+      live.task({
+        id: 'recover_then_retry',
+        timeoutMs: 30,
+        retryOptions: { maxAttempts: 1 },
+        run: (ctx) => {
+          attempts.push(ctx.attempt);
+          if (attempts.length === 1) throw new Error('first live attempt fails');
+          return ctx.attempt;
+        },
+      });
+      live.start();
+
+      const execution = expectCompleted(await waitFinished(handle));
+      expect(attempts).toEqual([1, 2]);
+      expect(execution.recoveryAttempts).toBe(1);
+      expect(execution.retryAttempts).toBe(1);
+    });
+  });
+}
