@@ -4,7 +4,9 @@
  * parent, sets of pending follow-ups) so each operation costs O(log n) per touched row.
  * Rows handed out are copies: callers can never mutate the store.
  */
+import { InMemoryQueries } from './inMemoryQueries';
 import { MinHeap } from './minHeap';
+import { ReadyQueue } from './readyQueue';
 import {
   CASCADE_CANCELLED_ERROR,
   CHILDREN_TASKS_FAILED_ERROR,
@@ -29,12 +31,6 @@ import type {
 import type { DurableExecutionErrorStorageValue } from './errors';
 import { isFinishedStatus } from './types';
 
-interface ReadyEntry {
-  startAt: number;
-  seq: number;
-  executionId: string;
-}
-
 interface LeaseEntry {
   expiresAt: number;
   executionId: string;
@@ -47,17 +43,13 @@ export function createInMemoryStorage(): DurableStorage & DurableStorageQueries 
 
 class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   private readonly rows = new Map<string, ExecutionRow>();
-  private readonly readyByTask = new Map<string, MinHeap<ReadyEntry>>();
-  /** The seq of each ready row's live heap entry; older entries are skipped lazily. */
-  private readonly readySeq = new Map<string, number>();
+  private readonly readyQueue = new ReadyQueue((id) => this.rows.get(id)?.status === 'ready');
   private readonly leases = new MinHeap<LeaseEntry>((a, b) => a.expiresAt < b.expiresAt);
   private readonly childrenByParent = new Map<string, string[]>();
   private readonly toClose = new Set<string>();
   /** Insertion order, for newest-first listing; trees by root for the dashboard. */
-  private readonly insertionOrder: string[] = [];
-  private readonly treeByRoot = new Map<string, string[]>();
+  private readonly queries = new InMemoryQueries(this.rows);
   private readonly readyToAdvance = new Set<string>();
-  private nextSeq = 0;
   private readonly listeners = new Set<(notification: StorageNotification) => void>();
 
   /** Executors sharing this store in one process wake each other through these. */
@@ -89,11 +81,9 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   claimReadyExecutions({ taskIds, limit, now, expireMs }: ClaimRequest): Promise<ExecutionRow[]> {
     const claimed: ExecutionRow[] = [];
     while (claimed.length < limit) {
-      const next = this.peekDue(taskIds, now);
-      if (!next) break;
-      this.readyByTask.get(next.taskId)?.pop();
-      const row = this.mustGet(next.executionId);
-      this.readySeq.delete(row.executionId);
+      const next = this.readyQueue.popDue(taskIds, now);
+      if (next === undefined) break;
+      const row = this.mustGet(next);
       row.status = 'running';
       row.startedAt = now;
       row.expiresAt = now + row.timeoutMs + expireMs;
@@ -110,8 +100,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   }
 
   getNextDueAt(taskIds: readonly string[]): Promise<number | null> {
-    const next = this.peekDue(taskIds, Number.POSITIVE_INFINITY);
-    return Promise.resolve(next ? next.startAt : null);
+    return Promise.resolve(this.readyQueue.earliestStartAt(taskIds));
   }
 
   applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
@@ -271,7 +260,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
         row.recoveryAttempts += 1;
         row.status = 'ready';
         row.startAt = now;
-        this.pushReady(row);
+        this.readyQueue.push(row);
         result.requeuedExecutionIds.push(row.executionId);
       } else {
         row.status = 'failed';
@@ -316,40 +305,15 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   }
 
   listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]> {
-    const statuses = query.statuses ? new Set<string>(query.statuses) : null;
-    const cursor = query.cursor;
-    const page: ExecutionRow[] = [];
-    for (let i = this.insertionOrder.length - 1; i >= 0 && page.length < query.limit; i--) {
-      const row = this.mustGet(this.insertionOrder[i]!);
-      if (cursor && compareNewestFirst(row, cursor) <= 0) continue;
-      if (statuses && !statuses.has(row.status)) continue;
-      if (query.taskId && row.taskId !== query.taskId) continue;
-      if (query.rootOnly && row.parentExecutionId !== null) continue;
-      if (query.executionIdPrefix && !row.executionId.startsWith(query.executionIdPrefix)) continue;
-      page.push(row);
-    }
-    page.sort(compareNewestFirst);
-    return Promise.resolve(page.map(copy));
+    return Promise.resolve(this.queries.list(query).map(copy));
   }
 
   getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]> {
-    const root = this.rows.get(rootExecutionId);
-    if (!root) return Promise.resolve([]);
-    const ids = this.treeByRoot.get(rootExecutionId) ?? [];
-    return Promise.resolve([root, ...ids.map((id) => this.mustGet(id))].map(copy));
+    return Promise.resolve(this.queries.tree(rootExecutionId).map(copy));
   }
 
   getExecutionStats(): Promise<ExecutionStats> {
-    const byStatus: ExecutionStats['byStatus'] = {};
-    const byTask = new Map<string, ExecutionStats['byTask'][number]>();
-    for (const row of this.rows.values()) {
-      byStatus[row.status] = (byStatus[row.status] ?? 0) + 1;
-      const key = `${row.taskId}\u0000${row.status}`;
-      const entry = byTask.get(key) ?? { taskId: row.taskId, status: row.status, count: 0 };
-      entry.count += 1;
-      byTask.set(key, entry);
-    }
-    return Promise.resolve({ byStatus, byTask: [...byTask.values()] });
+    return Promise.resolve(this.queries.stats());
   }
 
   private applyRunResult({ executionId, leaseToken, outcome }: RunResult, now: number): boolean {
@@ -383,7 +347,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
         row.error = outcome.error;
         row.retryAttempts += 1;
         row.startAt = outcome.startAt;
-        this.pushReady(row);
+        this.readyQueue.push(row);
         break;
       case 'finished_with_error':
         row.status = outcome.status;
@@ -417,18 +381,13 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
       updatedAt: newRow.createdAt,
     };
     this.rows.set(row.executionId, row);
-    this.insertionOrder.push(row.executionId);
-    if (row.rootExecutionId) {
-      const tree = this.treeByRoot.get(row.rootExecutionId) ?? [];
-      tree.push(row.executionId);
-      this.treeByRoot.set(row.rootExecutionId, tree);
-    }
+    this.queries.added(row);
     if (row.parentExecutionId && !row.isFinalizeTask) {
       const siblings = this.childrenByParent.get(row.parentExecutionId) ?? [];
       siblings[row.indexInParent] = row.executionId;
       this.childrenByParent.set(row.parentExecutionId, siblings);
     }
-    this.pushReady(row);
+    this.readyQueue.push(row);
   }
 
   /** Marks a row finished; a root with no children has nothing to follow up. */
@@ -453,7 +412,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
     row.finishedAt = now;
     row.updatedAt = now;
     row.expiresAt = null;
-    this.readySeq.delete(row.executionId);
+    this.readyQueue.remove(row.executionId);
     this.readyToAdvance.delete(row.executionId);
   }
 
@@ -484,64 +443,11 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
     else this.toClose.delete(row.executionId);
   }
 
-  private pushReady(row: ExecutionRow): void {
-    const seq = this.nextSeq++;
-    this.readySeq.set(row.executionId, seq);
-    let heap = this.readyByTask.get(row.taskId);
-    if (!heap) {
-      heap = new MinHeap<ReadyEntry>((a, b) =>
-        a.startAt === b.startAt ? a.seq < b.seq : a.startAt < b.startAt,
-      );
-      this.readyByTask.set(row.taskId, heap);
-    }
-    heap.push({ startAt: row.startAt, seq, executionId: row.executionId });
-  }
-
-  /** The oldest due ready entry across `taskIds`, dropping stale heap entries on the way. */
-  private peekDue(
-    taskIds: readonly string[],
-    now: number,
-  ): (ReadyEntry & { taskId: string }) | undefined {
-    let best: (ReadyEntry & { taskId: string }) | undefined;
-    for (const taskId of taskIds) {
-      const heap = this.readyByTask.get(taskId);
-      if (!heap) continue;
-      let top = heap.peek();
-      while (top && !this.isLiveReady(top)) {
-        heap.pop();
-        top = heap.peek();
-      }
-      if (!top || top.startAt > now) continue;
-      if (
-        !best ||
-        top.startAt < best.startAt ||
-        (top.startAt === best.startAt && top.seq < best.seq)
-      ) {
-        best = { ...top, taskId };
-      }
-    }
-    return best;
-  }
-
-  private isLiveReady(entry: ReadyEntry): boolean {
-    const row = this.rows.get(entry.executionId);
-    return row?.status === 'ready' && this.readySeq.get(entry.executionId) === entry.seq;
-  }
-
   private mustGet(executionId: string): ExecutionRow {
     const row = this.rows.get(executionId);
     if (!row) throw new Error(`Execution ${executionId} is missing from the store`);
     return row;
   }
-}
-
-/** Positive when `a` is older than `b` in the newest-first order (createdAt, then id). */
-function compareNewestFirst(
-  a: { createdAt: number; executionId: string },
-  b: { createdAt: number; executionId: string },
-): number {
-  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
-  return a.executionId < b.executionId ? 1 : a.executionId > b.executionId ? -1 : 0;
 }
 
 function take(set: Set<string>, limit: number): string[] {

@@ -23,7 +23,7 @@ export {
 } from './cancelSignal';
 export { createInMemoryStorage } from './inMemoryStorage';
 export { superjsonSerializer, type Serializer } from './serializer';
-export type { Logger } from './logger';
+export { createConsoleLogger, type Logger } from './logger';
 export type { TaskHandle, WaitOptions } from './taskHandle';
 export type { TaskBuilders, SequentialTask } from './taskBuilders';
 export * from './types';

@@ -65,7 +65,9 @@ declare const taskTypes: unique symbol;
 /** A registered task. The phantom member carries the input and output types. */
 export interface DurableTask<TInput, TOutput> {
   readonly id: string;
-  readonly [taskTypes]?: { input: TInput; output: TOutput };
+  // Method syntax makes the input bivariant: a finalize task that accepts a wider input than
+  // its parent gives is still accepted, and any task fits `DurableTask<unknown, unknown>`.
+  readonly [taskTypes]?: { input(input: TInput): void; output: TOutput };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- variance: any task fits
@@ -172,6 +174,7 @@ interface TaskExecutionBase {
 export interface ActiveTaskExecution extends TaskExecutionBase {
   status: ActiveTaskExecutionStatus;
   finishedAt?: undefined;
+  output?: undefined;
   /** The previous attempt's error while waiting for a retry. */
   error?: DurableExecutionErrorStorageValue;
 }
@@ -179,12 +182,14 @@ export interface ActiveTaskExecution extends TaskExecutionBase {
 export interface CompletedTaskExecution<TOutput> extends TaskExecutionBase {
   status: 'completed';
   output: TOutput;
+  error?: undefined;
   finishedAt: Date;
 }
 
 export interface FailedTaskExecution extends TaskExecutionBase {
   status: Exclude<FinishedTaskExecutionStatus, 'completed'>;
   error: DurableExecutionErrorStorageValue;
+  output?: undefined;
   finishedAt: Date;
 }
 

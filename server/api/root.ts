@@ -1,0 +1,15 @@
+/** The API: one router per domain. */
+import { authRouter } from './routers/auth';
+import { executionsRouter } from './routers/executions';
+import { tasksRouter } from './routers/tasks';
+import { createCallerFactory, createTRPCRouter } from './trpc';
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  tasks: tasksRouter,
+  executions: executionsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,108 @@
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { FINISHED_STATUSES, ACTIVE_STATUSES, type TaskExecution } from '@/server/engine';
+import { enqueueInputSchema } from '../enqueueInput';
+import { eventBatches } from '../eventBatches';
+import { toExecutionSummary } from '../executionSummary';
+import { adminProcedure, createTRPCRouter, publicProcedure } from '../trpc';
+
+const executionId = z.string().regex(/^te_[\w-]{24}$/, 'Not an execution id');
+const statusSchema = z.enum([...ACTIVE_STATUSES, ...FINISHED_STATUSES]);
+
+function orNotFound<T>(value: T | null, id: string): T {
+  if (value === null)
+    throw new TRPCError({ code: 'NOT_FOUND', message: `Execution ${id} not found` });
+  return value;
+}
+
+export const executionsRouter = createTRPCRouter({
+  enqueue: adminProcedure.input(enqueueInputSchema).mutation(async ({ ctx, input }) => {
+    const { executor } = await ctx.getDurably();
+    return {
+      executionId: await executor.enqueueTaskById(input.taskId, input.input, input.options),
+    };
+  }),
+
+  get: publicProcedure
+    .input(z.object({ executionId }))
+    .query(async ({ ctx, input }): Promise<TaskExecution<unknown>> => {
+      const { executor } = await ctx.getDurably();
+      return orNotFound(await executor.getExecution(input.executionId), input.executionId);
+    }),
+
+  /** Long-poll: returns when the execution finishes, or as it is when `timeoutMs` runs out. */
+  wait: publicProcedure
+    .input(
+      z.object({ executionId, timeoutMs: z.number().int().min(0).max(60_000).default(25_000) }),
+    )
+    .query(async ({ ctx, input, signal }): Promise<TaskExecution<unknown>> => {
+      const { executor } = await ctx.getDurably();
+      const execution = await executor.waitForExecution(input.executionId, {
+        timeoutMs: input.timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+      return orNotFound(execution, input.executionId);
+    }),
+
+  cancel: adminProcedure.input(z.object({ executionId })).mutation(async ({ ctx, input }) => {
+    const { executor } = await ctx.getDurably();
+    orNotFound((await executor.cancelExecution(input.executionId)) || null, input.executionId);
+    return { executionId: input.executionId };
+  }),
+
+  rerun: adminProcedure.input(z.object({ executionId })).mutation(async ({ ctx, input }) => {
+    const { executor } = await ctx.getDurably();
+    const execution = orNotFound(await executor.getExecution(input.executionId), input.executionId);
+    return { executionId: await executor.enqueueTaskById(execution.taskId, execution.runInput) };
+  }),
+
+  list: publicProcedure
+    .input(
+      z.object({
+        status: z.union([statusSchema, z.array(statusSchema).max(10)]).optional(),
+        taskId: z.string().max(255).optional(),
+        rootOnly: z.boolean().optional(),
+        search: z.string().trim().max(64).optional(),
+        cursor: z
+          .object({ createdAt: z.number().int(), executionId: z.string().max(64) })
+          .nullish(),
+        limit: z.number().int().min(1).max(200).default(50),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const { executor } = await ctx.getDurably();
+      const page = await executor.listExecutions({
+        ...(input.status ? { statuses: [input.status].flat() } : {}),
+        ...(input.taskId ? { taskId: input.taskId } : {}),
+        ...(input.rootOnly ? { rootOnly: true } : {}),
+        ...(input.search ? { executionIdPrefix: input.search } : {}),
+        ...(input.cursor ? { cursor: input.cursor } : {}),
+        limit: input.limit,
+      });
+      return { items: page.items.map(toExecutionSummary), nextCursor: page.nextCursor };
+    }),
+
+  /** The whole tree of the execution's root: parents before children, children by index. */
+  tree: publicProcedure.input(z.object({ executionId })).query(async ({ ctx, input }) => {
+    const { executor } = await ctx.getDurably();
+    const nodes = await executor.getExecutionTree(input.executionId);
+    const root = nodes[0];
+    if (!root)
+      throw new TRPCError({
+        code: 'NOT_FOUND',
+        message: `Execution ${input.executionId} not found`,
+      });
+    return { rootExecutionId: root.executionId, nodes: nodes.map(toExecutionSummary) };
+  }),
+
+  stats: publicProcedure.query(async ({ ctx }) => {
+    const { executor } = await ctx.getDurably();
+    return executor.getExecutionStats();
+  }),
+
+  /** Live updates (server-sent events): batches of changed execution ids ([] = "something"). */
+  onUpdate: publicProcedure.subscription(async function* ({ ctx, signal }) {
+    const { executor } = await ctx.getDurably();
+    yield* eventBatches((push) => executor.onExecutionsUpdated(push), signal, 250);
+  }),
+});

@@ -1,0 +1,63 @@
+/**
+ * Input schemas of the catalog of tasks, kept free of the executor so the API can build its
+ * typed enqueue input (and the dashboard its forms) from them alone.
+ */
+import { z } from 'zod';
+
+export const echoInput = z.unknown();
+
+export const sleepInput = z.object({
+  ms: z.number().int().min(0).max(600_000).describe('How long to sleep, in milliseconds'),
+});
+
+export const failInput = z.object({
+  message: z.string().min(1).max(10_000),
+  retryable: z.boolean().optional(),
+});
+
+export const flakyInput = z.object({
+  failures: z.number().int().min(0).max(10).describe('Attempts that fail before one succeeds'),
+});
+
+export const fanOutInput = z.object({
+  count: z.number().int().min(1).max(1000).describe('Number of sleep children'),
+  sleepMs: z.number().int().min(0).max(60_000).optional(),
+});
+
+export const pipelineInput = z.object({
+  text: z.string().max(100_000),
+});
+
+export const processFileInput = z.object({
+  fileName: z.string().min(1).max(255),
+  content: z.string().max(500_000),
+});
+
+/** Every task a client may enqueue, by id. Internal tasks (stages, finalize) are not here. */
+export const taskInputSchemas = {
+  echo: echoInput,
+  sleep: sleepInput,
+  fail: failInput,
+  flaky: flakyInput,
+  fanOut: fanOutInput,
+  pipeline: pipelineInput,
+  processFile: processFileInput,
+} as const;
+
+export type CatalogTaskId = keyof typeof taskInputSchemas;
+
+export const catalogTaskIds = Object.keys(taskInputSchemas) as CatalogTaskId[];
+
+export function isCatalogTaskId(taskId: string): taskId is CatalogTaskId {
+  return Object.hasOwn(taskInputSchemas, taskId);
+}
+
+export const taskDescriptions: Record<CatalogTaskId, string> = {
+  echo: 'Returns its input.',
+  sleep: 'Waits the given time; honours cancellation.',
+  fail: 'Throws the given message (retryable when asked).',
+  flaky: 'Fails the given number of attempts, then succeeds (retries allowed).',
+  fanOut: 'A parent with `count` sleep children and a finalize step summing them.',
+  pipeline: 'Sequential tasks: normalise, tokenise, count words.',
+  processFile: 'Extracts a title and a summary in parallel, then combines them.',
+};
