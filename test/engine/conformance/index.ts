@@ -23,6 +23,7 @@ import { describeValidation } from './validation';
 import { describeWakeups } from './wakeups';
 
 export type { EngineStoreFactory, EngineTestStore } from './harness';
+export { describeEngineStress, type StressOptions } from './stress';
 
 export function describeEngineConformance(name: string, factory: EngineStoreFactory): void {
   describe(`engine conformance: ${name}`, { timeout: 10_000 }, () => {
