@@ -1,3 +1,5 @@
+import { createHook } from 'node:async_hooks';
+
 /**
  * Synchronisation helpers for engine tests: wait on a condition or a promise, never on a
  * fixed sleep. `delay` exists only to simulate work inside task code.
@@ -139,4 +141,39 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Timers created from code under a path, still pending (neither fired nor cleared). */
+export interface TimerTracker {
+  /** Creation stacks of the tracked timers still pending. */
+  pending(): string[];
+  stop(): void;
+}
+
+/**
+ * Tracks every `setTimeout` / `setInterval` created while enabled by code whose file path
+ * contains `pathFragment`, so a test can assert that a component left none behind.
+ */
+export function trackTimers(pathFragment: string): TimerTracker {
+  const live = new Map<number, { timer: { _destroyed?: boolean }; stack: string }>();
+  const hook = createHook({
+    init(asyncId, type, _triggerAsyncId, resource) {
+      if (type !== 'Timeout') return;
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 30;
+      const stack = new Error('timer created').stack ?? '';
+      Error.stackTraceLimit = limit;
+      if (stack.includes(pathFragment)) {
+        live.set(asyncId, { timer: resource, stack });
+      }
+    },
+    destroy(asyncId) {
+      live.delete(asyncId);
+    },
+  }).enable();
+  return {
+    pending: () =>
+      [...live.values()].filter(({ timer }) => timer._destroyed !== true).map((t) => t.stack),
+    stop: () => hook.disable(),
+  };
 }

@@ -1,6 +1,6 @@
 /** Lifecycle: start idempotent, shutdown signalled, bounded, final, and leaving nothing open. */
 import { describe, expect, it } from 'vitest';
-import { aborted, createDeferred, never, waitFor } from '../helpers';
+import { aborted, createDeferred, never, trackTimers, waitFor } from '../helpers';
 import {
   expectCompleted,
   expectFinishedWith,
@@ -10,8 +10,18 @@ import {
   type EngineStoreFactory,
 } from './harness';
 
-function activeTimers(): number {
-  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+const ENGINE_DIR = new URL('../../../server/engine/', import.meta.url).pathname;
+
+/** Runs `body`, then expects every timer the engine created meanwhile to be gone. */
+async function expectNoEngineTimerLeft(body: () => Promise<void>): Promise<void> {
+  const timers = trackTimers(ENGINE_DIR);
+  try {
+    await body();
+    await waitFor(() => timers.pending().length === 0, { timeoutMs: 500 }).catch(() => undefined);
+    expect(timers.pending()).toEqual([]);
+  } finally {
+    timers.stop();
+  }
 }
 
 /** Runs tasks exercising every timer the engine may set (runs, retries, due times, waits). */
@@ -77,30 +87,27 @@ export function describeShutdown(factory: EngineStoreFactory): void {
       expect(execution.output).toBe('stopped gracefully');
     });
 
-    it('returns within its timeoutMs even when a task hangs', async () => {
-      const timersBefore = activeTimers();
-      const executor = engine.createExecutor();
-      const started = createDeferred();
-      const hung = executor.task({
-        id: 'hung',
-        timeoutMs: 60_000,
-        run: () => {
-          started.resolve();
-          return never();
-        },
-      });
-      executor.start();
-      await executor.enqueueTask(hung, undefined);
-      await started.promise;
+    it('returns within its timeoutMs even when a task hangs, clearing its timers', async () => {
+      await expectNoEngineTimerLeft(async () => {
+        const executor = engine.createExecutor();
+        const started = createDeferred();
+        const hung = executor.task({
+          id: 'hung',
+          timeoutMs: 60_000,
+          run: () => {
+            started.resolve();
+            return never();
+          },
+        });
+        executor.start();
+        await executor.enqueueTask(hung, undefined);
+        await started.promise;
 
-      const shutdownStartedAt = Date.now();
-      await executor.shutdown({ timeoutMs: 100 });
-      const elapsed = Date.now() - shutdownStartedAt;
-      expect(elapsed).toBeGreaterThanOrEqual(90);
-      expect(elapsed).toBeLessThan(1000);
-      await waitFor(() => activeTimers() <= timersBefore, {
-        timeoutMs: 1000,
-        message: 'the timers of the abandoned run to be cleared',
+        const shutdownStartedAt = Date.now();
+        await executor.shutdown({ timeoutMs: 100 });
+        const elapsed = Date.now() - shutdownStartedAt;
+        expect(elapsed).toBeGreaterThanOrEqual(90);
+        expect(elapsed).toBeLessThan(1000);
       });
     });
 
@@ -152,16 +159,7 @@ export function describeShutdown(factory: EngineStoreFactory): void {
     });
 
     it('leaves no timer behind after shutdown', async () => {
-      // A first round lets the store settle (pools, connections) before the baseline.
-      await runTimerHeavyWorkload(engine, 'warmup');
-      await waitFor(() => true);
-      const baseline = activeTimers();
-
-      await runTimerHeavyWorkload(engine, 'measured');
-      await waitFor(() => activeTimers() <= baseline, {
-        timeoutMs: 1000,
-        message: `active timers back to ${baseline}`,
-      });
+      await expectNoEngineTimerLeft(() => runTimerHeavyWorkload(engine, 'measured'));
     });
   });
 }
