@@ -1,0 +1,73 @@
+/** PostgreSQL: inserting new executions and claiming due ones. */
+import { raw, sqltag as sql } from '@prisma/client/runtime/client';
+import type { Sql } from '@prisma/client/runtime/client';
+import type { ClaimRequest } from '@/server/engine/storage';
+import type { DbExecutionRow, NewRowJson } from '../rows';
+import { sortByReadyOrder, toNumber } from '../rows';
+import { INSERT_COLUMNS } from '../sqlFragments';
+import type { PgDb } from './client';
+
+/** The record type of a JSON batch of new rows (../rows.ts NewRowJson). */
+const NEW_ROW_RECORD = raw(`r(execution_id text, task_id text, run_input text,
+  root_task_id text, root_execution_id text, parent_task_id text, parent_execution_id text,
+  index_in_parent integer, is_finalize_task boolean, retry_options text,
+  sleep_ms_before_run bigint, timeout_ms bigint, start_at bigint, created_at bigint,
+  ord integer, owner_execution_id text)`);
+
+/**
+ * `INSERT ... SELECT` of a JSON batch of new rows (status `ready`), optionally only those
+ * matching `where` (over `r`). ready_seq comes from a sequence, in batch order.
+ */
+export function insertRowsSql(rows: NewRowJson[], where: Sql = sql`TRUE`): Sql {
+  return sql`
+    INSERT INTO task_executions ${INSERT_COLUMNS}
+    SELECT r.execution_id, r.task_id, 'ready', r.run_input, r.root_task_id, r.root_execution_id,
+      r.parent_task_id, r.parent_execution_id, r.index_in_parent, r.is_finalize_task,
+      r.retry_options, r.sleep_ms_before_run, r.timeout_ms, 0, 0, r.start_at,
+      nextval('task_executions_ready_seq'), 0, 0, 0, 'idle', r.created_at, r.created_at
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS ${NEW_ROW_RECORD}
+    WHERE ${where}
+    ORDER BY r.ord`;
+}
+
+export async function insertRows(db: PgDb, rows: NewRowJson[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.$executeRaw(insertRowsSql(rows));
+}
+
+/**
+ * One statement: lock up to `limit` due rows, oldest first, skipping rows another claim has
+ * locked (FOR UPDATE SKIP LOCKED), and move them to `running` with a new lease token.
+ */
+export async function claimReady(
+  db: PgDb,
+  { taskIds, limit, now, expireMs }: ClaimRequest,
+): Promise<DbExecutionRow[]> {
+  if (taskIds.length === 0 || limit <= 0) return [];
+  const rows = await db.$queryRaw<DbExecutionRow[]>`
+    WITH picked AS (
+      SELECT execution_id FROM task_executions
+      WHERE status = 'ready' AND task_id = ANY(${[...taskIds]}::text[])
+        AND start_at <= ${now}::bigint
+      ORDER BY start_at, ready_seq
+      LIMIT ${limit}::integer
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE task_executions AS t
+    SET status = 'running', started_at = ${now}::bigint,
+      expires_at = ${now}::bigint + t.timeout_ms + ${expireMs}::bigint,
+      lease_token = t.lease_token + 1, updated_at = ${now}::bigint
+    FROM picked
+    WHERE t.execution_id = picked.execution_id AND t.status = 'ready'
+    RETURNING t.*`;
+  return sortByReadyOrder(rows);
+}
+
+export async function nextDueAt(db: PgDb, taskIds: readonly string[]): Promise<number | null> {
+  if (taskIds.length === 0) return null;
+  const rows = await db.$queryRaw<{ next: bigint | null }[]>`
+    SELECT MIN(start_at) AS next FROM task_executions
+    WHERE status = 'ready' AND task_id = ANY(${[...taskIds]}::text[])`;
+  const next = rows[0]?.next ?? null;
+  return next === null ? null : toNumber(next);
+}

@@ -1,0 +1,161 @@
+/**
+ * LISTEN on the `durably` channel over a dedicated connection (a pooled one would be handed
+ * to other queries). At start, a probe notification sent through the pool must come back,
+ * which proves that LISTEN works end to end (it does not through a transaction-mode
+ * connection pooler, for instance). When the connection drops (server restart, network), it
+ * reconnects with backoff and then announces `work_ready`, since notifications sent while it
+ * was away are lost.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { z } from 'zod';
+import type { Logger } from '@/server/engine/logger';
+import type { StorageNotification } from '@/server/engine/storage';
+import { NOTIFY_CHANNEL } from './client';
+import { CONNECT_TIMEOUT_MS } from './connect';
+
+const notificationSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('work_ready') }),
+  z.object({ type: z.literal('cancelled'), executionIds: z.array(z.string()) }),
+  z.object({ type: z.literal('finished'), executionIds: z.array(z.string()) }),
+  z.object({ type: z.literal('probe'), id: z.string() }),
+]);
+
+const PROBE_TIMEOUT_MS = 3_000;
+const MAX_RECONNECT_DELAY_MS = 5_000;
+
+type Listener = (notification: StorageNotification) => void;
+
+export class PgListener {
+  private client: pg.Client | null = null;
+  private readonly listeners = new Set<Listener>();
+  private readonly probes = new Map<string, () => void>();
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectDelayMs = 100;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Connects, LISTENs and waits for a probe sent by `sendProbe` (through another connection).
+   * False, with a warning logged, when any of it fails: callers then rely on polling.
+   */
+  async start(sendProbe: (payload: string) => Promise<void>): Promise<boolean> {
+    try {
+      await this.connect();
+      const id = randomUUID();
+      const received = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+        this.probes.set(id, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      await sendProbe(JSON.stringify({ type: 'probe', id }));
+      const ok = await received;
+      this.probes.delete(id);
+      if (ok) return true;
+      this.logger.error(
+        `PostgreSQL LISTEN/NOTIFY does not deliver (no probe within ${PROBE_TIMEOUT_MS} ms): ` +
+          'falling back to polling',
+      );
+    } catch (error) {
+      this.logger.error('PostgreSQL LISTEN failed: falling back to polling', error);
+    }
+    await this.close();
+    return false;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
+    client.on('notification', (message) => this.dispatch(message.payload));
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+  }
+
+  private lost(client: pg.Client, error: Error): void {
+    if (this.closed || this.client !== client) return;
+    this.client = null;
+    client.end().catch(() => undefined);
+    this.logger.error('PostgreSQL LISTEN connection lost; reconnecting', error);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect().then(
+        () => {
+          if (this.closed) return;
+          this.reconnectDelayMs = 100;
+          this.logger.info('PostgreSQL LISTEN connection restored');
+          this.emit({ type: 'work_ready' });
+        },
+        (error: unknown) => {
+          this.logger.debug(`PostgreSQL LISTEN reconnect failed: ${String(error)}`);
+          this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
+          this.scheduleReconnect();
+        },
+      );
+    }, this.reconnectDelayMs);
+  }
+
+  private dispatch(payload: string | undefined): void {
+    let parsed: z.infer<typeof notificationSchema>;
+    try {
+      parsed = notificationSchema.parse(JSON.parse(payload ?? ''));
+    } catch {
+      this.logger.debug(`Ignored a malformed notification: ${String(payload).slice(0, 200)}`);
+      return;
+    }
+    if (parsed.type === 'probe') {
+      this.probes.get(parsed.id)?.();
+      return;
+    }
+    this.emit(parsed);
+  }
+
+  private emit(notification: StorageNotification): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(notification);
+      } catch (error) {
+        this.logger.error('A storage notification listener threw', error);
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * DurableStorage over PostgreSQL (Prisma + pg). Hot paths are single statements (claim,
+ * apply a batch with its children, recover, advance); closes and cancels are short READ
+ * COMMITTED transactions. Every change that another process may wait for is announced with
+ * NOTIFY after it committed, and `subscribe` delivers them from a LISTEN connection.
+ */
+import type { DurableExecutionErrorStorageValue } from '@/server/engine/errors';
+import type {
+  CancelResult,
+  ClaimRequest,
+  CloseResult,
+  ExecutionListQuery,
+  ExecutionRow,
+  ExecutionStats,
+  NewExecutionRow,
+  ParentAdvance,
+  RecoverRequest,
+  RecoverResult,
+  RunResult,
+  StorageNotification,
+} from '@/server/engine/storage';
+import { isFinishedStatus } from '@/server/engine/types';
+import type { TaskExecutionStatus } from '@/server/engine/types';
+import { closeExecution } from '../closeExecution';
+import { getExecutionStats, getExecutionTree, listExecutions } from '../queries';
+import { toExecutionRow, toNewRowJson } from '../rows';
+import { appliedFlags, planRunResults } from '../runResults';
+import type { PrismaStorage, PruneOptions } from '../types';
+import { rethrowDuplicate } from '../types';
+import type { PgClient } from './client';
+import { advanceParent, cancelExecution, closeStatements } from './close';
+import { claimReady, insertRows, nextDueAt } from './enqueue';
+import type { PgListener } from './listener';
+import {
+  findLostRunningExecutions,
+  getChildren,
+  getExecution,
+  listExecutionsToClose,
+  listParentsReadyToAdvance,
+  pruneFinishedTrees,
+  recoverExpiredLeases,
+} from './maintenance';
+import { applyRunResults } from './runResults';
+
+export class PostgresStorage implements PrismaStorage {
+  readonly provider = 'postgres';
+  /** Absent when LISTEN/NOTIFY did not work at start: the engine then polls. */
+  readonly subscribe?: (listener: (notification: StorageNotification) => void) => () => void;
+
+  constructor(
+    private readonly client: PgClient,
+    private readonly listener: PgListener | null,
+  ) {
+    if (listener) this.subscribe = (fn) => listener.subscribe(fn);
+  }
+
+  async insertExecutions(rows: NewExecutionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const json = rows.map((row, index) => toNewRowJson(row, index + 1));
+    await this.client.run((db) => insertRows(db, json)).catch(rethrowDuplicate);
+    await this.client.notify([{ type: 'work_ready' }]);
+  }
+
+  async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {
+    const rows = await this.client.run((db) => claimReady(db, request));
+    return rows.map(toExecutionRow);
+  }
+
+  getNextDueAt(taskIds: readonly string[]): Promise<number | null> {
+    return nextDueAt(this.client.prisma, taskIds);
+  }
+
+  async applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
+    const plan = planRunResults(results);
+    if (plan.updates.length === 0) return results.map(() => false);
+    const applied = await this.client.run((db) => applyRunResults(db, plan, now));
+    const finished = applied
+      .filter((row) => isFinishedStatus(row.status as TaskExecutionStatus))
+      .map((row) => row.execution_id);
+    await this.client.notify([
+      { type: 'finished', executionIds: finished },
+      ...(finished.length < applied.length ? [{ type: 'work_ready' } as const] : []),
+    ]);
+    return appliedFlags(
+      results,
+      applied.map((row) => row.execution_id),
+    );
+  }
+
+  async closeExecution(executionId: string, now: number): Promise<CloseResult> {
+    const result = await this.client.transaction((db) =>
+      closeExecution(closeStatements(db), executionId, now),
+    );
+    const finishedParent = result.finishedParentExecutionId;
+    await this.client.notify([
+      { type: 'cancelled', executionIds: result.cancelledExecutionIds },
+      {
+        type: 'finished',
+        executionIds: [
+          ...result.cancelledExecutionIds,
+          ...(finishedParent ? [finishedParent] : []),
+        ],
+      },
+    ]);
+    return result;
+  }
+
+  async advanceParent(executionId: string, advance: ParentAdvance, now: number): Promise<boolean> {
+    const advanced = await this.client.run((db) => advanceParent(db, executionId, advance, now));
+    if (advanced) {
+      await this.client.notify([
+        advance.kind === 'waiting_for_finalize'
+          ? { type: 'work_ready' }
+          : { type: 'finished', executionIds: [executionId] },
+      ]);
+    }
+    return advanced;
+  }
+
+  async cancelExecution(
+    executionId: string,
+    error: DurableExecutionErrorStorageValue,
+    now: number,
+  ): Promise<CancelResult> {
+    const cancelledExecutionIds = await this.client.transaction((db) =>
+      cancelExecution(db, executionId, error, now),
+    );
+    await this.client.notify([
+      { type: 'cancelled', executionIds: cancelledExecutionIds },
+      { type: 'finished', executionIds: cancelledExecutionIds },
+    ]);
+    return { cancelledExecutionIds };
+  }
+
+  async recoverExpiredLeases(request: RecoverRequest): Promise<RecoverResult> {
+    const result = await this.client.run((db) => recoverExpiredLeases(db, request));
+    await this.client.notify([
+      ...(result.requeuedExecutionIds.length > 0 ? [{ type: 'work_ready' } as const] : []),
+      { type: 'finished', executionIds: result.failedExecutionIds },
+    ]);
+    return result;
+  }
+
+  listExecutionsToClose(limit: number): Promise<string[]> {
+    return listExecutionsToClose(this.client.prisma, limit);
+  }
+
+  listParentsReadyToAdvance(limit: number): Promise<string[]> {
+    return listParentsReadyToAdvance(this.client.prisma, limit);
+  }
+
+  async getExecution(executionId: string): Promise<ExecutionRow | null> {
+    const row = await getExecution(this.client.prisma, executionId);
+    return row ? toExecutionRow(row) : null;
+  }
+
+  findLostRunningExecutions(
+    running: { executionId: string; leaseToken: number }[],
+  ): Promise<string[]> {
+    return findLostRunningExecutions(this.client.prisma, running);
+  }
+
+  async getChildren(parentExecutionId: string): Promise<ExecutionRow[]> {
+    const rows = await getChildren(this.client.prisma, parentExecutionId);
+    return rows.map(toExecutionRow);
+  }
+
+  listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]> {
+    return listExecutions(this.client.prisma, 'postgres', query);
+  }
+
+  getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]> {
+    return getExecutionTree(this.client.prisma, rootExecutionId);
+  }
+
+  getExecutionStats(): Promise<ExecutionStats> {
+    return getExecutionStats(this.client.prisma);
+  }
+
+  async pruneFinishedExecutions({ olderThan, batchSize = 500 }: PruneOptions): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const count = await this.client.run((db) =>
+        pruneFinishedTrees(db, olderThan.getTime(), batchSize),
+      );
+      if (count === 0) return deleted;
+      deleted += count;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+    await this.client.close();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * PostgreSQL: a batch of run results in ONE statement. A guarded UPDATE ... FROM the JSON
+ * batch (status `running` and the same lease token, or the result is dropped) and, in a
+ * data-modifying CTE of the same statement, the INSERT of every child / finalize row whose
+ * owner's update succeeded: atomic without an explicit transaction.
+ */
+import { sqltag as sql } from '@prisma/client/runtime/client';
+import type { RunResultsPlan } from '../runResults';
+import { CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
+import type { PgDb } from './client';
+import { insertRowsSql } from './enqueue';
+
+export interface AppliedRunResult {
+  execution_id: string;
+  status: string;
+}
+
+export function applyRunResults(
+  db: PgDb,
+  { updates, newRows }: RunResultsPlan,
+  now: number,
+): Promise<AppliedRunResult[]> {
+  const insertChildren = insertRowsSql(
+    newRows,
+    sql`r.owner_execution_id IN (SELECT execution_id FROM upd)`,
+  );
+  return db.$queryRaw<AppliedRunResult[]>`
+    WITH v AS (
+      SELECT * FROM json_to_recordset(${JSON.stringify(updates)}::json) AS v(
+        execution_id text, lease_token integer, kind text, status text, finished boolean,
+        output text, run_output text, error text, start_at bigint, children_count integer,
+        finalize_execution_id text, finalize_task_id text, ord integer)
+    ),
+    upd AS (
+      UPDATE task_executions AS t SET
+        status = v.status,
+        run_output = CASE WHEN v.kind IN ('completed', 'waiting_for_children', 'waiting_for_finalize')
+          THEN v.run_output ELSE t.run_output END,
+        output = CASE WHEN v.kind = 'completed' THEN v.output ELSE t.output END,
+        error = CASE WHEN v.kind IN ('retry', 'finished_with_error') THEN v.error ELSE t.error END,
+        retry_attempts = t.retry_attempts + (v.kind = 'retry')::integer,
+        start_at = CASE WHEN v.kind = 'retry' THEN v.start_at ELSE t.start_at END,
+        ready_seq = CASE WHEN v.kind = 'retry'
+          THEN nextval('task_executions_ready_seq') ELSE t.ready_seq END,
+        children_count = CASE WHEN v.kind = 'waiting_for_children'
+          THEN v.children_count ELSE t.children_count END,
+        finished_children_count = CASE WHEN v.kind = 'waiting_for_children'
+          THEN 0 ELSE t.finished_children_count END,
+        finalize_task_execution_id = CASE WHEN v.kind = 'waiting_for_finalize'
+          THEN v.finalize_execution_id ELSE t.finalize_task_execution_id END,
+        finalize_task_id = CASE WHEN v.kind = 'waiting_for_finalize'
+          THEN v.finalize_task_id ELSE t.finalize_task_id END,
+        finished_at = CASE WHEN v.finished THEN ${now}::bigint ELSE t.finished_at END,
+        close_status = CASE WHEN v.finished THEN ${CLOSE_STATUS_ON_FINISH} ELSE t.close_status END,
+        expires_at = NULL,
+        updated_at = ${now}::bigint
+      FROM v
+      WHERE t.execution_id = v.execution_id AND t.status = 'running'
+        AND t.lease_token = v.lease_token
+      RETURNING t.execution_id, t.status
+    ),
+    ins AS (${insertChildren})
+    SELECT execution_id, status FROM upd`;
+}

@@ -1,0 +1,28 @@
+/**
+ * Constant SQL fragments shared by both dialects (never user data). Queries alias the
+ * execution table as `t`.
+ */
+import { raw } from '@prisma/client/runtime/client';
+import { ACTIVE_STATUSES } from '@/server/engine/types';
+
+/** `('ready', 'running', ...)`: the active statuses, for `status IN ...`. */
+export const ACTIVE_STATUS_LIST = raw(
+  `(${ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')})`,
+);
+
+/**
+ * The closeStatus of a row finishing now (evaluated on its values before the update): a root
+ * with no children and no finalize has nothing to follow up.
+ */
+export const CLOSE_STATUS_ON_FINISH = raw(
+  `CASE WHEN t.parent_execution_id IS NOT NULL OR t.children_count > 0 ` +
+    `OR t.finalize_task_execution_id IS NOT NULL THEN 'ready' ELSE 'closed' END`,
+);
+
+/** Every column of a new row, in the order the insert statements fill them. */
+export const INSERT_COLUMNS = raw(
+  `(execution_id, task_id, status, run_input, root_task_id, root_execution_id, parent_task_id,
+    parent_execution_id, index_in_parent, is_finalize_task, retry_options, sleep_ms_before_run,
+    timeout_ms, retry_attempts, recovery_attempts, start_at, ready_seq, lease_token,
+    children_count, finished_children_count, close_status, created_at, updated_at)`,
+);

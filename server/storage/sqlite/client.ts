@@ -1,0 +1,78 @@
+/**
+ * The SQLite connection: Prisma over better-sqlite3 in WAL mode, with a busy timeout, shared
+ * safely by several processes on one file.
+ *
+ * Write transactions must take the database's write lock up front (what BEGIN IMMEDIATE
+ * does): a transaction that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT,
+ * without waiting, when another process committed in between. Prisma 7's better-sqlite3
+ * adapter starts every transaction with a plain `BEGIN` (deferred) and does not expose its
+ * connection, so each write transaction here makes its FIRST statement a write instead: that
+ * statement acquires the write lock (waiting up to the busy timeout) before it reads
+ * anything, which is exactly BEGIN IMMEDIATE's behaviour. Single-statement writes need no
+ * transaction at all.
+ *
+ * The adapter has one connection per client, and a query issued while another operation's
+ * transaction is open would run inside that transaction. So operations of one storage are
+ * serialised in-process by `run` (better-sqlite3 is synchronous: nothing is lost).
+ */
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from '../generated/sqlite/client';
+import type { Prisma } from '../generated/sqlite/client';
+import { isBusyError } from '../errors';
+
+export type SqliteDb = Prisma.TransactionClient;
+
+/** How long a statement waits for another process's write lock before failing. */
+export const BUSY_TIMEOUT_MS = 10_000;
+const MAX_BUSY_RETRIES = 5;
+
+export class SqliteClient {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly prisma: PrismaClient) {}
+
+  static async open(path: string): Promise<SqliteClient> {
+    const adapter = new PrismaBetterSqlite3({ url: path, timeout: BUSY_TIMEOUT_MS });
+    const prisma = new PrismaClient({ adapter });
+    try {
+      // WAL lets readers proceed during a write; it is persistent, set again in case the file
+      // was created elsewhere. NORMAL is durable in WAL mode except for the last commits on
+      // power loss, never corrupting.
+      await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+      await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+    } catch (error) {
+      await prisma.$disconnect();
+      throw error;
+    }
+    return new SqliteClient(prisma);
+  }
+
+  /** Runs `fn` alone on the connection; retries it when the file stayed locked too long. */
+  run<T>(fn: (db: SqliteDb) => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => withBusyRetry(() => fn(this.prisma)));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Like `run`, in a transaction whose first statement must be a write (see above). */
+  transaction<T>(fn: (db: SqliteDb) => Promise<T>): Promise<T> {
+    return this.run(() => this.prisma.$transaction(fn, { maxWait: 30_000, timeout: 60_000 }));
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.prisma.$disconnect();
+  }
+}
+
+async function withBusyRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      // A busy failure rolled the whole operation back: running it again is safe.
+      if (attempt >= MAX_BUSY_RETRIES || !isBusyError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
+  }
+}

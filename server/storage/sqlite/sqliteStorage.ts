@@ -1,0 +1,143 @@
+/**
+ * DurableStorage over SQLite (Prisma + better-sqlite3). Every operation is one statement or
+ * one write-first transaction (see ./client.ts). SQLite has no cross-process notifications:
+ * other processes find work through the engine's backstop poll, so there is no `subscribe`.
+ */
+import type {
+  CancelResult,
+  ClaimRequest,
+  CloseResult,
+  ExecutionListQuery,
+  ExecutionRow,
+  ExecutionStats,
+  NewExecutionRow,
+  ParentAdvance,
+  RecoverRequest,
+  RecoverResult,
+  RunResult,
+} from '@/server/engine/storage';
+import type { DurableExecutionErrorStorageValue } from '@/server/engine/errors';
+import { closeExecution } from '../closeExecution';
+import { getExecutionStats, getExecutionTree, listExecutions } from '../queries';
+import { toExecutionRow, toNewRowJson } from '../rows';
+import { appliedFlags, planRunResults } from '../runResults';
+import type { PrismaStorage, PruneOptions } from '../types';
+import { rethrowDuplicate } from '../types';
+import type { SqliteClient } from './client';
+import { advanceParent, cancelExecution, closeStatements } from './close';
+import { claimReady, insertRows, nextDueAt } from './enqueue';
+import {
+  findLostRunningExecutions,
+  getChildren,
+  getExecution,
+  listExecutionsToClose,
+  listParentsReadyToAdvance,
+  pruneFinishedTrees,
+  recoverExpiredLeases,
+} from './maintenance';
+import { applyRunResults } from './runResults';
+
+export class SqliteStorage implements PrismaStorage {
+  readonly provider = 'sqlite';
+
+  constructor(private readonly client: SqliteClient) {}
+
+  async insertExecutions(rows: NewExecutionRow[]): Promise<void> {
+    const json = rows.map((row, index) => toNewRowJson(row, index + 1));
+    await this.client.run((db) => insertRows(db, json)).catch(rethrowDuplicate);
+  }
+
+  async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {
+    const rows = await this.client.run((db) => claimReady(db, request));
+    return rows.map(toExecutionRow);
+  }
+
+  getNextDueAt(taskIds: readonly string[]): Promise<number | null> {
+    return this.client.run((db) => nextDueAt(db, taskIds));
+  }
+
+  async applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
+    const plan = planRunResults(results);
+    if (plan.updates.length === 0) return results.map(() => false);
+    const applied = await this.client.transaction((db) => applyRunResults(db, plan, now));
+    return appliedFlags(
+      results,
+      applied.map((row) => row.execution_id),
+    );
+  }
+
+  closeExecution(executionId: string, now: number): Promise<CloseResult> {
+    return this.client.transaction((db) => closeExecution(closeStatements(db), executionId, now));
+  }
+
+  advanceParent(executionId: string, advance: ParentAdvance, now: number): Promise<boolean> {
+    const run = advance.kind === 'waiting_for_finalize' ? 'transaction' : 'run';
+    return this.client[run]((db) => advanceParent(db, executionId, advance, now));
+  }
+
+  async cancelExecution(
+    executionId: string,
+    error: DurableExecutionErrorStorageValue,
+    now: number,
+  ): Promise<CancelResult> {
+    const cancelledExecutionIds = await this.client.transaction((db) =>
+      cancelExecution(db, executionId, error, now),
+    );
+    return { cancelledExecutionIds };
+  }
+
+  recoverExpiredLeases(request: RecoverRequest): Promise<RecoverResult> {
+    return this.client.run((db) => recoverExpiredLeases(db, request));
+  }
+
+  listExecutionsToClose(limit: number): Promise<string[]> {
+    return this.client.run((db) => listExecutionsToClose(db, limit));
+  }
+
+  listParentsReadyToAdvance(limit: number): Promise<string[]> {
+    return this.client.run((db) => listParentsReadyToAdvance(db, limit));
+  }
+
+  async getExecution(executionId: string): Promise<ExecutionRow | null> {
+    const row = await this.client.run((db) => getExecution(db, executionId));
+    return row ? toExecutionRow(row) : null;
+  }
+
+  findLostRunningExecutions(
+    running: { executionId: string; leaseToken: number }[],
+  ): Promise<string[]> {
+    return this.client.run((db) => findLostRunningExecutions(db, running));
+  }
+
+  async getChildren(parentExecutionId: string): Promise<ExecutionRow[]> {
+    const rows = await this.client.run((db) => getChildren(db, parentExecutionId));
+    return rows.map(toExecutionRow);
+  }
+
+  listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]> {
+    return this.client.run((db) => listExecutions(db, 'sqlite', query));
+  }
+
+  getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]> {
+    return this.client.run((db) => getExecutionTree(db, rootExecutionId));
+  }
+
+  getExecutionStats(): Promise<ExecutionStats> {
+    return this.client.run((db) => getExecutionStats(db));
+  }
+
+  async pruneFinishedExecutions({ olderThan, batchSize = 500 }: PruneOptions): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const count = await this.client.run((db) =>
+        pruneFinishedTrees(db, olderThan.getTime(), batchSize),
+      );
+      if (count === 0) return deleted;
+      deleted += count;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}

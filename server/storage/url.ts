@@ -1,0 +1,41 @@
+/** Which database a `DATABASE_URL` names: `file:` is SQLite, `postgres(ql)://` is PostgreSQL. */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DEFAULT_DATABASE_URL = 'file:./data/durably.db';
+
+export type DatabaseTarget =
+  { provider: 'sqlite'; url: string; path: string } | { provider: 'postgres'; url: string };
+
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (url.startsWith('file:')) {
+    const withoutQuery = url.split('?')[0] ?? url;
+    const path = withoutQuery.startsWith('file://')
+      ? fileURLToPath(withoutQuery)
+      : withoutQuery.slice('file:'.length);
+    if (path === '' || path.includes(':memory:')) {
+      throw new Error(
+        `Unsupported SQLite URL ${url}: use a file (migrations and workers share it)`,
+      );
+    }
+    return { provider: 'sqlite', url, path: isAbsolute(path) ? path : resolve(path) };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return { provider: 'postgres', url };
+  }
+  throw new Error(
+    `Unsupported DATABASE_URL ${redactUrl(url)}: expected file:<path> (SQLite) or ` +
+      'postgres(ql)://... (PostgreSQL)',
+  );
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}

@@ -1,0 +1,4 @@
+import { describeStorage } from './storageSuite';
+import { postgresFixture } from './fixtures';
+
+describeStorage('PostgreSQL', postgresFixture);

@@ -1,0 +1,4 @@
+import { describeStorage } from './storageSuite';
+import { sqliteFixture } from './fixtures';
+
+describeStorage('SQLite', sqliteFixture);

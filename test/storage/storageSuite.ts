@@ -1,0 +1,169 @@
+/**
+ * Storage-level behaviour of a Prisma store: the same answers as the in-memory reference,
+ * exclusive claims under concurrency, fencing of stale results, whole-tree retention.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PrismaStorage } from '@/server/storage';
+import { runDifferentialScenario } from './differential';
+import { newRow, T0 } from './fixtures';
+import type { StorageFixture } from './fixtures';
+
+export function describeStorage(name: string, createFixture: () => StorageFixture): void {
+  describe(`storage: ${name}`, () => {
+    let fixture: StorageFixture;
+    beforeAll(() => {
+      fixture = createFixture();
+    });
+    afterAll(() => fixture.dispose());
+
+    it('answers every operation like the in-memory reference', async () => {
+      await runDifferentialScenario(await fixture.open());
+    });
+
+    it('never hands one execution to two concurrent claims', async () => {
+      const storage = await fixture.open();
+      const rows = Array.from({ length: 500 }, (_, i) => newRow(`e${i}`, i % 2 ? 'a' : 'b'));
+      await storage.insertExecutions(rows);
+      const stores = [storage, ...(await Promise.all([1, 2, 3].map(() => fixture.openSibling())))];
+      const claimers = Array.from({ length: 8 }, async (_, i) => {
+        const store = stores[i % stores.length]!;
+        const claimed: string[] = [];
+        for (;;) {
+          const batch = await store.claimReadyExecutions({
+            taskIds: ['a', 'b'],
+            limit: 17,
+            now: T0,
+            expireMs: 1000,
+          });
+          if (batch.length === 0) return claimed;
+          claimed.push(...batch.map((row) => row.executionId));
+        }
+      });
+      const claimed = (await Promise.all(claimers)).flat();
+      expect(claimed).toHaveLength(500);
+      expect(new Set(claimed).size).toBe(500);
+    });
+
+    it('claims oldest startAt first, FIFO among equal startAt', async () => {
+      const storage = await fixture.open();
+      await storage.insertExecutions([newRow('x1', 'a', { startAt: T0 + 2 })]);
+      await storage.insertExecutions([newRow('x2', 'a'), newRow('x3', 'a')]);
+      await storage.insertExecutions([newRow('x0', 'a')]);
+      const claimed = await storage.claimReadyExecutions({
+        taskIds: ['a'],
+        limit: 10,
+        now: T0 + 5,
+        expireMs: 0,
+      });
+      expect(claimed.map((row) => row.executionId)).toEqual(['x2', 'x3', 'x0', 'x1']);
+    });
+
+    it('drops a result carrying a stale lease token', async () => {
+      const storage = await fixture.open();
+      await storage.insertExecutions([newRow('s1', 'a')]);
+      const request = { taskIds: ['a'], limit: 1, now: T0, expireMs: 0 };
+      const [first] = await storage.claimReadyExecutions(request);
+      const lost = { errorType: 'generic', message: 'lost', isRetryable: true } as const;
+      await storage.recoverExpiredLeases({
+        now: T0 + 5000,
+        maxRecoveryAttempts: 3,
+        error: lost,
+        limit: 10,
+      });
+      const [second] = await storage.claimReadyExecutions({ ...request, now: T0 + 5000 });
+      expect(second!.leaseToken).toBe(first!.leaseToken + 1);
+      const completed = { kind: 'completed', output: '1', runOutput: null } as const;
+      expect(
+        await storage.applyRunResults(
+          [{ executionId: 's1', leaseToken: first!.leaseToken, outcome: completed }],
+          T0 + 5001,
+        ),
+      ).toEqual([false]);
+      expect((await storage.getExecution('s1'))?.status).toBe('running');
+      expect(
+        await storage.applyRunResults(
+          [{ executionId: 's1', leaseToken: second!.leaseToken, outcome: completed }],
+          T0 + 5002,
+        ),
+      ).toEqual([true]);
+      expect(await storage.getExecution('s1')).toMatchObject({
+        status: 'completed',
+        recoveryAttempts: 1,
+        output: '1',
+        closeStatus: 'closed',
+      });
+    });
+
+    it('prunes whole finished trees only', async () => {
+      const storage = await fixture.open();
+      await pruneScenario(storage);
+    });
+  });
+}
+
+async function pruneScenario(storage: PrismaStorage): Promise<void> {
+  const child = (id: string, parent: string, index: number) =>
+    newRow(id, 'c', { parent: { taskId: 'p', executionId: parent, index } });
+  await storage.insertExecutions([newRow('old', 'a'), newRow('tree', 'p'), newRow('busy', 'p')]);
+  await storage.insertExecutions([newRow('new', 'a', { startAt: T0 + 10_000 })]);
+  const claim = (taskIds: string[], now: number) =>
+    storage.claimReadyExecutions({ taskIds, limit: 10, now, expireMs: 1000 });
+  const running = await claim(['a', 'p'], T0);
+  const token = (id: string) => running.find((row) => row.executionId === id)!.leaseToken;
+  await storage.applyRunResults(
+    [
+      {
+        executionId: 'old',
+        leaseToken: token('old'),
+        outcome: { kind: 'completed', output: '1', runOutput: null },
+      },
+      {
+        executionId: 'tree',
+        leaseToken: token('tree'),
+        outcome: {
+          kind: 'waiting_for_children',
+          runOutput: '1',
+          children: [child('t0', 'tree', 0)],
+        },
+      },
+      {
+        executionId: 'busy',
+        leaseToken: token('busy'),
+        outcome: {
+          kind: 'waiting_for_children',
+          runOutput: '1',
+          children: [child('b0', 'busy', 0)],
+        },
+      },
+    ],
+    T0 + 1,
+  );
+  // `tree` fails through its child (so its child finished), `busy` is cancelled while its
+  // child is still running: until `busy` is closed, its tree has a pending follow-up.
+  const [t0, b0] = await claim(['c'], T0 + 2);
+  const failed = { errorType: 'generic', message: 'x', isRetryable: false } as const;
+  await storage.applyRunResults(
+    [
+      {
+        executionId: t0!.executionId,
+        leaseToken: t0!.leaseToken,
+        outcome: { kind: 'finished_with_error', status: 'failed', error: failed },
+      },
+    ],
+    T0 + 3,
+  );
+  await storage.closeExecution('t0', T0 + 4);
+  await storage.closeExecution('tree', T0 + 4);
+  await storage.cancelExecution('busy', failed, T0 + 5);
+  expect(b0!.executionId).toBe('b0');
+
+  const olderThan = new Date(T0 + 100);
+  expect(await storage.pruneFinishedExecutions({ olderThan })).toBe(3); // old, tree, t0
+  expect(await storage.getExecution('old')).toBeNull();
+  expect(await storage.getExecution('t0')).toBeNull();
+  expect(await storage.getExecution('busy')).not.toBeNull();
+  await storage.closeExecution('busy', T0 + 6);
+  expect(await storage.pruneFinishedExecutions({ olderThan: new Date(T0 + 1) })).toBe(0);
+  expect(await storage.pruneFinishedExecutions({ olderThan, batchSize: 1 })).toBe(2);
+  expect(await storage.getExecution('new')).not.toBeNull();
+}
