@@ -31,6 +31,7 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
 
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
+  if (url.startsWith('file:')) return url;
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
