@@ -1,0 +1,94 @@
+/**
+ * The two Prisma schemas must describe the same model, and each hand-written migration must
+ * create exactly that model (columns, types, nullability, indexes): a test fails on drift.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readMigrations } from '@/server/storage/migrate';
+
+const root = process.cwd();
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+function modelBlock(schema: string): string {
+  const match = /model TaskExecution \{[\s\S]*?\n\}/.exec(schema);
+  if (!match) throw new Error('model TaskExecution not found');
+  return match[0];
+}
+
+interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+const SQL_TYPES: Record<string, string> = {
+  String: 'TEXT',
+  Int: 'INTEGER',
+  BigInt: 'BIGINT',
+  Boolean: 'BOOLEAN',
+};
+
+function schemaColumns(model: string): Column[] {
+  return model
+    .split('\n')
+    .map((line) => /^\s+(\w+)\s+(\w+)(\?)?\s*(.*)$/.exec(line))
+    .filter(
+      (match): match is RegExpExecArray => match !== null && !match[0].trim().startsWith('@@'),
+    )
+    .map(([, field, type, optional, attributes]) => ({
+      name: /@map\("(\w+)"\)/.exec(attributes ?? '')?.[1] ?? field!,
+      type: SQL_TYPES[type!] ?? `unknown ${type}`,
+      nullable: optional === '?',
+    }));
+}
+
+function schemaIndexes(model: string): string[] {
+  const columnOf = new Map(
+    model
+      .split('\n')
+      .map((line) => /^\s+(\w+)\s+\w+\??.*@map\("(\w+)"\)/.exec(line))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map(([, field, column]) => [field!, column!]),
+  );
+  return [...model.matchAll(/@@index\(\[([^\]]+)\], map: "(\w+)"\)/g)]
+    .map(([, fields, name]) => {
+      const columns = fields!.split(',').map((field) => columnOf.get(field.trim()) ?? field.trim());
+      return `${name}(${columns.join(',')})`;
+    })
+    .sort();
+}
+
+function migrationColumns(sql: string): Column[] {
+  const table = /CREATE TABLE "task_executions" \(([\s\S]*?)\n\);/.exec(sql)?.[1] ?? '';
+  return table
+    .split('\n')
+    .map((line) => /^\s+"(\w+)" (\w+)( NOT NULL)?/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map(([, name, type, notNull]) => ({ name: name!, type: type!, nullable: !notNull }));
+}
+
+function migrationIndexes(sql: string): string[] {
+  return [...sql.matchAll(/CREATE INDEX "(\w+)" ON "task_executions"\(([^)]+)\)/g)]
+    .map(([, name, columns]) => `${name}(${columns!.replaceAll('"', '').replaceAll(' ', '')})`)
+    .sort();
+}
+
+describe('schema drift', () => {
+  const sqliteModel = modelBlock(read('prisma/schema.sqlite.prisma'));
+  const postgresModel = modelBlock(read('prisma/schema.postgres.prisma'));
+
+  it('keeps the SQLite and PostgreSQL models identical', () => {
+    expect(postgresModel).toBe(sqliteModel);
+  });
+
+  it.each(['sqlite', 'postgres'])('creates exactly the model in the %s migrations', (provider) => {
+    const sql = readMigrations(join(root, 'prisma/migrations', provider))
+      .map((migration) => migration.sql)
+      .join('\n');
+    const columns = schemaColumns(sqliteModel);
+    expect(columns.length).toBeGreaterThan(30);
+    expect(migrationColumns(sql)).toEqual(columns);
+    expect(migrationIndexes(sql)).toEqual(schemaIndexes(sqliteModel));
+  });
+});
