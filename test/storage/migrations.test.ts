@@ -49,7 +49,7 @@ const sqlite: Driver = {
 const postgres: Driver = {
   url: async () => {
     const database = await createTestDatabase();
-    drops.push(database.drop);
+    drops.push(() => database.drop());
     return database.url;
   },
   exec: (url, sql) => withPgClient(url, async (client) => void (await client.query(sql))),
