@@ -3,7 +3,7 @@
  * itself (a direct `claimReadyExecutions` call); a live executor must recover the work.
  */
 import { describe, expect, it } from 'vitest';
-import type { DurableStorage, TaskRunContext } from '@/server/engine';
+import type { DurableStorage, ExecutionRow, RunResult, TaskRunContext } from '@/server/engine';
 import { waitFor } from '../helpers';
 import {
   expectCompleted,
@@ -13,9 +13,9 @@ import {
   type EngineStoreFactory,
 } from './harness';
 
-/** Claims one due execution of `taskId` as an executor that then dies; returns its id. */
-async function claimAndVanish(storage: DurableStorage, taskId: string): Promise<string> {
-  let claimedId: string | undefined;
+/** Claims one due execution of `taskId` as an executor that then dies; returns its claim. */
+async function claimAndVanish(storage: DurableStorage, taskId: string): Promise<ExecutionRow> {
+  let claimed: ExecutionRow | undefined;
   await waitFor(
     async () => {
       const rows = await storage.claimReadyExecutions({
@@ -24,12 +24,22 @@ async function claimAndVanish(storage: DurableStorage, taskId: string): Promise<
         now: Date.now(),
         expireMs: 20,
       });
-      claimedId = rows[0]?.executionId;
-      return claimedId !== undefined;
+      claimed = rows[0];
+      return claimed !== undefined;
     },
     { message: `a ready execution of ${taskId} to claim` },
   );
-  return claimedId ?? '';
+  if (!claimed) throw new Error('unreachable: waitFor resolved without a claim');
+  return claimed;
+}
+
+/** The result a stale claimant would write: completed with a (serialized) string output. */
+function staleCompletion(claim: ExecutionRow, output: string): RunResult {
+  return {
+    executionId: claim.executionId,
+    leaseToken: claim.leaseToken,
+    outcome: { kind: 'completed', output: JSON.stringify({ json: output }), runOutput: null },
+  };
 }
 
 export function describeLeases(factory: EngineStoreFactory): void {
@@ -44,8 +54,8 @@ export function describeLeases(factory: EngineStoreFactory): void {
         run: (_ctx, _input: string) => 'never here',
       });
       const handle = await dead.enqueueTask(deadTask, 'payload');
-      const claimedId = await claimAndVanish(engine.storage, 'crash_survivor');
-      expect(claimedId).toBe(handle.getTaskExecutionId());
+      const claim = await claimAndVanish(engine.storage, 'crash_survivor');
+      expect(claim.executionId).toBe(handle.getTaskExecutionId());
       expect((await handle.getTaskExecution()).status).toBe('running');
 
       const live = engine.createExecutor({ expireMs: 20 });
@@ -68,6 +78,29 @@ export function describeLeases(factory: EngineStoreFactory): void {
       expect(contexts[0]?.attempt).toBe(1);
       expect(contexts[0]?.prevError).toMatchObject({ errorType: 'generic' });
       expect(contexts[0]?.prevError?.message).toBeTruthy();
+
+      // The vanished executor comes back with its old lease: its result must be dropped.
+      const applied = await engine.storage.applyRunResults(
+        [staleCompletion(claim, 'stale')],
+        Date.now(),
+      );
+      expect(applied).toEqual([false]);
+      expect(expectCompleted(await waitFinished(handle)).output).toBe('recovered payload');
+    });
+
+    it('drops the result of a claim whose execution was cancelled meanwhile', async () => {
+      const executor = engine.createExecutor();
+      const task = executor.task({ id: 'cancelled_claim', timeoutMs: 1000, run: () => 'run' });
+      const handle = await executor.enqueueTask(task, undefined);
+      const claim = await claimAndVanish(engine.storage, 'cancelled_claim');
+      await handle.cancel();
+
+      const applied = await engine.storage.applyRunResults(
+        [staleCompletion(claim, 'late')],
+        Date.now(),
+      );
+      expect(applied).toEqual([false]);
+      expectFinishedWith(await waitFinished(handle), 'cancelled');
     });
 
     it('fails with the lost-executor error once maxRecoveryAttempts is 0', async () => {

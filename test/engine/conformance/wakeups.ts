@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FinalizeTaskInput } from '@/server/engine';
-import { aborted, createDeferred, never, within } from '../helpers';
+import { aborted, createDeferred, delay, never, within } from '../helpers';
 import {
   expectCompleted,
   expectFinishedWith,
@@ -43,7 +43,9 @@ export function describeWakeups(factory: EngineStoreFactory): void {
       executor.start();
 
       expectCompleted(await promptly(await executor.enqueueTask(task, 1), 'the first run'));
-      // The executor is idle now: only a wake-up can make the next run prompt.
+      // Not a synchronisation: a pause so that the executor's loops are idle, waiting on their
+      // one-minute backstop; only a wake-up can make the next run prompt.
+      await delay(50);
       expectCompleted(
         await promptly(await executor.enqueueTask(task, 2), 'a run on an idle executor'),
       );
