@@ -48,18 +48,22 @@ export function describeScheduling(factory: EngineStoreFactory): void {
         timeoutMs: 1000,
         run: (_ctx, label: string) => order.push(label),
       });
-      const enqueuedAt = Date.now();
-      // Enqueued newest-due first: the claim order must follow startAt, not insertion.
+      // Enqueued newest-due first: the claim order must follow startAt, not insertion. Each
+      // sleep aims at a common base, so a slow enqueue cannot reorder the startAts.
+      const base = Date.now() + 150;
       const handles = [];
-      for (const [label, sleepMs] of [
-        ['fourth', 45],
-        ['third', 30],
-        ['second', 15],
+      for (const [label, offsetMs] of [
+        ['fourth', 120],
+        ['third', 80],
+        ['second', 40],
         ['first', 0],
       ] as const) {
-        handles.push(await executor.enqueueTask(ordered, label, { sleepMsBeforeRun: sleepMs }));
+        const sleepMsBeforeRun = base + offsetMs - Date.now();
+        handles.push(await executor.enqueueTask(ordered, label, { sleepMsBeforeRun }));
       }
-      await waitFor(() => Date.now() >= enqueuedAt + 60, { message: 'all executions due' });
+      await waitFor(() => Date.now() >= base + 140, {
+        message: 'all executions due',
+      });
       executor.start();
 
       await Promise.all(handles.map((handle) => waitFinished(handle)));
