@@ -43,6 +43,7 @@ import {
 import { applyRunResults } from './runResults';
 
 export class PostgresStorage implements PrismaStorage {
+  private closing: Promise<void> | undefined;
   readonly provider = 'postgres';
   /** Absent when LISTEN/NOTIFY did not work at start: the engine then polls. */
   readonly subscribe?: (listener: (notification: StorageNotification) => void) => () => void;
@@ -188,8 +189,11 @@ export class PostgresStorage implements PrismaStorage {
     }
   }
 
-  async close(): Promise<void> {
-    await this.listener?.close();
-    await this.client.close();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.listener?.close();
+      await this.client.close();
+    })();
+    return this.closing;
   }
 }

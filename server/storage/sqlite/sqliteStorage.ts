@@ -38,6 +38,7 @@ import {
 import { applyRunResults } from './runResults';
 
 export class SqliteStorage implements PrismaStorage {
+  private closing: Promise<void> | undefined;
   readonly provider = 'sqlite';
 
   constructor(private readonly client: SqliteClient) {}
@@ -138,6 +139,7 @@ export class SqliteStorage implements PrismaStorage {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    this.closing ??= this.client.close();
+    return this.closing;
   }
 }

@@ -1,0 +1,5 @@
+/** The engine conformance suite, unchanged, on SQLite files. */
+import { describeEngineConformance } from '@/test/engine/conformance';
+import { sqliteEngineStores } from './engineStores';
+
+describeEngineConformance('SQLite', sqliteEngineStores());
