@@ -1,0 +1,124 @@
+'use client';
+
+import { skipToken, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { compactJson } from './JsonBlock';
+import { StatusBadge } from './StatusBadge';
+import { CHILDREN_PAGE, type TreeIndex } from './treeModel';
+import { useTRPC } from './trpc/react';
+import type { ExecutionDetails } from './trpc/types';
+
+interface ChildOutput {
+  index: number;
+  output: unknown;
+}
+
+/**
+ * The children of a parent with their outputs, by index. Outputs come from the parent's own
+ * output (no finalize task) or from the input its finalize task received.
+ */
+export function ChildrenOutputs({
+  execution,
+  tree,
+  onSelect,
+}: {
+  execution: ExecutionDetails;
+  tree: TreeIndex;
+  onSelect: (id: string) => void;
+}) {
+  const trpc = useTRPC();
+  const [shown, setShown] = useState(CHILDREN_PAGE);
+  const finalizeId = execution.finalizeTask?.executionId;
+  const fromOutput = readChildrenOutputs(execution.output);
+  const finalize = useQuery(
+    trpc.executions.get.queryOptions(
+      finalizeId !== undefined && fromOutput === null ? { executionId: finalizeId } : skipToken,
+    ),
+  );
+  const outputs = fromOutput ?? readChildrenOutputs(finalize.data?.runInput);
+  const byIndex = new Map(outputs?.map((child) => [child.index, child.output]));
+  const children = tree.children.get(execution.executionId) ?? [];
+  const total = execution.childrenTasks?.length ?? children.length;
+
+  return (
+    <section className="details-section" aria-label="Children outputs">
+      <h3>
+        Children outputs <span className="muted">({total})</span>
+      </h3>
+      {!outputs && (
+        <p className="muted">
+          Outputs are listed here once every child completed; select a child to see its own.
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="table children-table">
+          <thead>
+            <tr>
+              <th scope="col" className="numeric">
+                #
+              </th>
+              <th scope="col">Child</th>
+              <th scope="col">Status</th>
+              <th scope="col">Output</th>
+            </tr>
+          </thead>
+          <tbody>
+            {children.slice(0, shown).map((child) => (
+              <tr key={child.executionId}>
+                <td className="numeric" data-label="#">
+                  {child.indexInParent}
+                </td>
+                <td data-label="Child">
+                  <button
+                    type="button"
+                    className="link-button mono"
+                    onClick={() => onSelect(child.executionId)}
+                  >
+                    {child.executionId}
+                  </button>
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={child.status} />
+                </td>
+                <td data-label="Output">
+                  {child.indexInParent !== null && byIndex.has(child.indexInParent) ? (
+                    <code className="inline-json">
+                      {compactJson(byIndex.get(child.indexInParent))}
+                    </code>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {children.length > shown && (
+        <p className="show-more">
+          {shown} of {children.length} shown.{' '}
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => setShown((n) => n + CHILDREN_PAGE)}
+          >
+            Show {Math.min(CHILDREN_PAGE, children.length - shown)} more
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}
+
+function readChildrenOutputs(value: unknown): ChildOutput[] | null {
+  if (typeof value !== 'object' || value === null || !('childrenTasksOutputs' in value)) {
+    return null;
+  }
+  const list = value.childrenTasksOutputs;
+  if (!Array.isArray(list)) return null;
+  return list.flatMap((item: unknown) =>
+    typeof item === 'object' && item !== null && 'index' in item && typeof item.index === 'number'
+      ? [{ index: item.index, output: 'output' in item ? item.output : undefined }]
+      : [],
+  );
+}

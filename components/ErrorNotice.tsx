@@ -1,0 +1,27 @@
+import Link from 'next/link';
+import type { ApiError } from './trpc/types';
+import { loginHref } from './useAuth';
+
+/** An API error as a readable notice; unauthorised errors point to the login. */
+export function ErrorNotice({
+  title,
+  error,
+  returnTo,
+}: {
+  title: string;
+  error: Pick<ApiError, 'message' | 'data'> | Error;
+  returnTo?: string;
+}) {
+  const code = 'data' in error ? error.data?.code : undefined;
+  return (
+    <div className="notice notice-error" role="alert">
+      <strong>{title}</strong>
+      <p>{error.message}</p>
+      {code === 'UNAUTHORIZED' && (
+        <p>
+          <Link href={loginHref(returnTo ?? '/')}>Log in with the admin token</Link> to do this.
+        </p>
+      )}
+    </div>
+  );
+}

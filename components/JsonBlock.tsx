@@ -1,0 +1,52 @@
+'use client';
+
+import { useState } from 'react';
+
+const PREVIEW_CHARS = 20_000;
+
+/** A value as pretty JSON text in a <pre>: never interpreted as HTML. Long values are cut. */
+export function JsonBlock({ value, label }: { value: unknown; label: string }) {
+  const [full, setFull] = useState(false);
+  const text = toJsonText(value);
+  const cut = !full && text.length > PREVIEW_CHARS;
+  return (
+    <div className="json-block">
+      <pre className="code" aria-label={label} tabIndex={0}>
+        {cut ? `${text.slice(0, PREVIEW_CHARS)}\n…` : text}
+      </pre>
+      {cut && (
+        <button type="button" className="button button-small" onClick={() => setFull(true)}>
+          Show all {text.length.toLocaleString()} characters
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function toJsonText(value: unknown, indent: number | undefined = 2): string {
+  if (value === undefined) return 'undefined';
+  try {
+    return (
+      JSON.stringify(
+        value,
+        (_key, inner: unknown) => (typeof inner === 'bigint' ? `${inner}n` : inner),
+        indent,
+      ) ?? describe(value)
+    );
+  } catch {
+    // Circular or otherwise not JSON: say what it is rather than fail the page.
+    return describe(value);
+  }
+}
+
+/** One line of JSON for tables, cut to `max` characters. */
+export function compactJson(value: unknown, max = 160): string {
+  const text = toJsonText(value, undefined);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return '[function]';
+  if (typeof value === 'symbol') return value.toString();
+  return `[${typeof value} that is not JSON]`;
+}

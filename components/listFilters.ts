@@ -1,0 +1,76 @@
+/** The executions list's filters, kept in the URL so a view can be shared and reloaded. */
+import { isStatus } from './status';
+import type { ExecutionStatus, ListCursor, RouterInputs } from './trpc/types';
+
+export const PAGE_SIZES = [25, 50, 100, 200] as const;
+const DEFAULT_LIMIT = 50;
+
+export interface ListFilters {
+  statuses: ExecutionStatus[];
+  taskId: string | null;
+  rootOnly: boolean;
+  search: string;
+  cursor: ListCursor | null;
+  limit: number;
+}
+
+export function parseFilters(params: URLSearchParams): ListFilters {
+  const statuses = (params.get('status') ?? '')
+    .split(',')
+    .filter((value): value is ExecutionStatus => isStatus(value));
+  const limit = Number(params.get('limit'));
+  return {
+    statuses: [...new Set(statuses)],
+    taskId: params.get('task') || null,
+    rootOnly: params.get('roots') === '1',
+    search: (params.get('q') ?? '').trim().slice(0, 64),
+    cursor: decodeCursor(params.get('after')),
+    limit: (PAGE_SIZES as readonly number[]).includes(limit) ? limit : DEFAULT_LIMIT,
+  };
+}
+
+export function filtersToSearch(filters: ListFilters): string {
+  const params = new URLSearchParams();
+  if (filters.statuses.length > 0) params.set('status', filters.statuses.join(','));
+  if (filters.taskId) params.set('task', filters.taskId);
+  if (filters.rootOnly) params.set('roots', '1');
+  if (filters.search) params.set('q', filters.search);
+  if (filters.limit !== DEFAULT_LIMIT) params.set('limit', String(filters.limit));
+  if (filters.cursor) params.set('after', encodeCursor(filters.cursor));
+  const search = params.toString();
+  return search ? `?${search}` : '';
+}
+
+export function hasFilters(filters: ListFilters): boolean {
+  return filters.statuses.length > 0 || !!filters.taskId || filters.rootOnly || !!filters.search;
+}
+
+export function toListInput(filters: ListFilters): RouterInputs['executions']['list'] {
+  return {
+    ...(filters.statuses.length > 0 ? { status: filters.statuses } : {}),
+    ...(filters.taskId ? { taskId: filters.taskId } : {}),
+    ...(filters.rootOnly ? { rootOnly: true } : {}),
+    ...(filters.search ? { search: normaliseSearch(filters.search) } : {}),
+    cursor: filters.cursor,
+    limit: filters.limit,
+  };
+}
+
+/** Ids all start with `te_`; a search for the part after it is completed. */
+export function normaliseSearch(search: string): string {
+  return /^t(e(_.*)?)?$/.test(search) ? search : `te_${search}`;
+}
+
+export function isFullExecutionId(value: string): boolean {
+  return /^te_[\w-]{24}$/.test(value);
+}
+
+export function encodeCursor(cursor: ListCursor): string {
+  return `${cursor.createdAt}~${cursor.executionId}`;
+}
+
+function decodeCursor(value: string | null): ListCursor | null {
+  const match = /^(\d{1,16})~([\w-]{1,64})$/.exec(value ?? '');
+  if (!match?.[1] || !match[2]) return null;
+  return { createdAt: Number(match[1]), executionId: match[2] };
+}
