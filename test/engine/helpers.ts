@@ -143,11 +143,17 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
-/** Timers created from code under a path, still pending (neither fired nor cleared). */
+/** Timers created from code under a path that still hold the process open. */
 export interface TimerTracker {
-  /** Creation stacks of the tracked timers still pending. */
+  /** Creation stacks of tracked timers neither fired, cleared nor unref'd. */
   pending(): string[];
   stop(): void;
+}
+
+/** The parts of Node's Timeout object read here (`_destroyed` is set once fired or cleared). */
+interface TimerResource {
+  _destroyed?: boolean;
+  hasRef?: () => boolean;
 }
 
 /**
@@ -155,7 +161,7 @@ export interface TimerTracker {
  * contains `pathFragment`, so a test can assert that a component left none behind.
  */
 export function trackTimers(pathFragment: string): TimerTracker {
-  const live = new Map<number, { timer: { _destroyed?: boolean }; stack: string }>();
+  const live = new Map<number, { timer: TimerResource; stack: string }>();
   const hook = createHook({
     init(asyncId, type, _triggerAsyncId, resource) {
       if (type !== 'Timeout') return;
@@ -173,7 +179,9 @@ export function trackTimers(pathFragment: string): TimerTracker {
   }).enable();
   return {
     pending: () =>
-      [...live.values()].filter(({ timer }) => timer._destroyed !== true).map((t) => t.stack),
+      [...live.values()]
+        .filter(({ timer }) => timer._destroyed !== true && timer.hasRef?.() !== false)
+        .map((t) => t.stack),
     stop: () => hook.disable(),
   };
 }
