@@ -26,8 +26,11 @@ export type ExecutorOptions = DurableExecutorOptions;
 export interface EngineHarness {
   /** The current test's store. */
   readonly storage: DurableStorage;
-  /** A new executor (not started) on the current store, shut down after the test. */
-  createExecutor(options?: ExecutorOptions): DurableExecutor;
+  /**
+   * A new executor (not started) on the current store, or on `storage` (a wrapper of it),
+   * shut down after the test.
+   */
+  createExecutor(options?: ExecutorOptions, storage?: DurableStorage): DurableExecutor;
 }
 
 /** Keeps test output clean; the engine's logs are not part of what is tested. */
@@ -64,9 +67,12 @@ export function useEngineHarness(factory: EngineStoreFactory): EngineHarness {
       if (!store) throw new Error('The store exists only inside a test');
       return store.storage;
     },
-    createExecutor(options?: ExecutorOptions): DurableExecutor {
+    createExecutor(options?: ExecutorOptions, storage?: DurableStorage): DurableExecutor {
       if (!store) throw new Error('Executors can be created only inside a test');
-      const executor = new DurableExecutor(store.storage, { ...TEST_DEFAULTS, ...options });
+      const executor = new DurableExecutor(storage ?? store.storage, {
+        ...TEST_DEFAULTS,
+        ...options,
+      });
       executors.push(executor);
       return executor;
     },

@@ -6,6 +6,7 @@ import { describe } from 'vitest';
 import { describeBasics } from './basics';
 import { describeCancel } from './cancel';
 import { describeCascadeCancel } from './cascadeCancel';
+import { describeClaims } from './claims';
 import { describeFinalize } from './finalize';
 import { describeHandles } from './handles';
 import type { EngineStoreFactory } from './harness';
@@ -39,6 +40,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeTrees(factory);
     describeSequential(factory);
     describeScheduling(factory);
+    describeClaims(factory);
     describeLeases(factory);
     describeHandles(factory);
     describeLimits(factory);
