@@ -185,15 +185,24 @@ export class DurableExecutor {
     executionId: string,
     { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<TaskExecution<unknown> | null> {
-    const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]);
+    // An explicit controller and timer: a composite of AbortSignal.timeout can be garbage
+    // collected on Node 20 before it fires, leaving the wait hanging.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const onAbort = () => deadline.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) deadline.abort();
     try {
       return await this.handle<unknown>('', executionId).waitAndGetTaskFinishedExecution({
-        signal: deadline,
+        signal: deadline.signal,
       });
     } catch (error) {
       if (error instanceof DurableExecutionNotFoundError) return null;
-      if (!deadline.aborted) throw error;
+      if (!deadline.signal.aborted) throw error;
       return this.queries.get(executionId);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -90,7 +90,21 @@ export function defineDiagnosticTasks(executor: DurableExecutor) {
       uniqueWords: new Set(words).size,
     }),
   });
-  const pipeline = executor.sequentialTasks(normalize, tokenize, count);
+  const steps = executor.sequentialTasks(normalize, tokenize, count);
+  // A named parent around the sequence, so clients enqueue it as `pipeline` (sequence ids are
+  // derived from their members).
+  const pipelineOutput = executor.task({
+    id: 'pipelineOutput',
+    timeoutMs: 10_000,
+    run: (_ctx, { childrenTasksOutputs }: { childrenTasksOutputs: { output: unknown }[] }) =>
+      childrenTasksOutputs[0]?.output as { wordCount: number; uniqueWords: number },
+  });
+  const pipeline = executor.inputSchema(pipelineInput).parentTask({
+    id: 'pipeline',
+    timeoutMs: 10_000,
+    runParent: (_ctx, input) => ({ output: null, childrenTasks: [{ task: steps, input }] }),
+    finalizeTask: pipelineOutput,
+  });
 
   return { echo, sleep: sleepTask, fail, flaky, fanOut, pipeline };
 }

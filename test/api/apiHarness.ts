@@ -6,7 +6,11 @@ import { createApiContext, createCaller } from '@/server/api';
 import type { Logger } from '@/server/engine';
 import { createDurably, type Durably } from '@/server/executor';
 
-export const quietLogger: Logger = { debug: () => {}, info: () => {}, error: () => {} };
+export const quietLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  error: (message, error) => console.error(message, error),
+};
 
 export interface ApiHarness {
   durably: Durably;

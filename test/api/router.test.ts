@@ -187,14 +187,13 @@ describe('executions', () => {
 
   it('streams updates for live views', async () => {
     const api = harness.caller();
-    const controller = new AbortController();
-    const stream = await api.executions.onUpdate(undefined, { signal: controller.signal });
+    const stream = await api.executions.onUpdate();
     const iterator = stream[Symbol.asyncIterator]();
     const next = iterator.next();
     const { executionId } = await api.executions.enqueue({ taskId: 'echo', input: 1 });
     const first = await next;
+    await iterator.return?.();
     expect(first.done).toBe(false);
-    controller.abort();
     expect(first.value).toEqual(expect.arrayContaining([executionId]));
   });
 });
