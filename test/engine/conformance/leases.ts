@@ -56,7 +56,9 @@ export function describeLeases(factory: EngineStoreFactory): void {
       const handle = await dead.enqueueTask(deadTask, 'payload');
       const claim = await claimAndVanish(engine.storage, 'crash_survivor');
       expect(claim.executionId).toBe(handle.getTaskExecutionId());
-      expect((await handle.getTaskExecution()).status).toBe('running');
+      const running = await handle.getTaskExecution();
+      expect(running.status).toBe('running');
+      expect(running.expiresAt?.getTime()).toBe((claim.startedAt ?? 0) + 30 + 20);
 
       const live = engine.createExecutor({ expireMs: 20 });
       const contexts: TaskRunContext[] = [];

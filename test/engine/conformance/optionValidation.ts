@@ -1,7 +1,12 @@
 /** Option rules for task definitions and enqueue-time overrides (SPEC §1 "Option rules"). */
 import { describe, expect, it } from 'vitest';
 import type { TaskRetryOptions } from '@/server/engine';
-import { expectNothingStored, useEngineHarness, type EngineStoreFactory } from './harness';
+import {
+  expectNothingStored,
+  useEngineHarness,
+  waitFinished,
+  type EngineStoreFactory,
+} from './harness';
 
 const BAD_IDS = ['', 'a'.repeat(256), 'has space', 'dash-id', 'dot.id', 'émoji'];
 const BAD_TIMEOUTS = [0, -5, 1.5, Number.NaN, Number.POSITIVE_INFINITY];
@@ -127,7 +132,7 @@ export function describeOptionValidation(factory: EngineStoreFactory): void {
       });
       executor.start();
       const handle = await executor.enqueueTask(parent, undefined);
-      const execution = await handle.waitAndGetTaskFinishedExecution({ pollingIntervalMs: 25 });
+      const execution = await waitFinished(handle);
       expect(execution.status).toBe('failed');
     });
   });
