@@ -77,6 +77,9 @@ export class RunScheduler {
       clearTimeout(timer);
     }
     this.stopped = true;
+    // Runs that outlived the bound keep their lease (another executor recovers them); abort
+    // them here so their timers are cleared and the process can exit.
+    this.abort([...this.running.keys()]);
     // Runs that finished during the wait may have scheduled a retry wake-up.
     this.dueTimer.clear();
   }
