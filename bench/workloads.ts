@@ -13,7 +13,11 @@ export interface WorkloadResult {
   details: Record<string, number>;
 }
 
-const quiet = { debug: () => {}, info: () => {}, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = {
+  debug: () => {},
+  info: () => {},
+  error: (m: string, e?: unknown) => console.error(m, e),
+};
 
 function newExecutor(storage: BenchStorage, start: boolean): DurableExecutor {
   const executor = new DurableExecutor(storage, { logger: quiet });
@@ -38,7 +42,10 @@ function newExecutor(storage: BenchStorage, start: boolean): DurableExecutor {
 }
 
 /** W1: 2,000 enqueueTask calls at once, until all completed. Tasks per second. */
-export async function throughput(storage: BenchStorage, runsInProcess = true): Promise<WorkloadResult> {
+export async function throughput(
+  storage: BenchStorage,
+  runsInProcess = true,
+): Promise<WorkloadResult> {
   const executor = newExecutor(storage, runsInProcess);
   const count = 2_000;
   const started = performance.now();
@@ -87,7 +94,11 @@ export async function fanOut(storage: BenchStorage): Promise<WorkloadResult> {
 }
 
 export function percentiles(samples: number[]): Record<string, number> {
-  return { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99) };
+  return {
+    p50: percentile(samples, 50),
+    p95: percentile(samples, 95),
+    p99: percentile(samples, 99),
+  };
 }
 
 function percentile(samples: number[], p: number): number {

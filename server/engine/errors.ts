@@ -3,46 +3,72 @@
  * which is treated as a retryable generic error); the engine throws the others.
  */
 
+/**
+ * Kinds are recorded on each instance under a registry symbol and `instanceof` checks them,
+ * so an error thrown by one copy of this module (Next.js bundles instrumentation and routes
+ * separately) is still recognised by another.
+ */
+const ERROR_KINDS = Symbol.for('durably.errorKinds');
+
+interface ErrorClass {
+  readonly kind?: string;
+}
+
 /** Thrown by user code or the engine. `isRetryable` decides whether a retry is attempted. */
 export class DurableExecutionError extends Error {
+  static readonly kind: string = 'DurableExecutionError';
   readonly isRetryable: boolean;
+  readonly [ERROR_KINDS]: readonly string[];
 
   constructor(message: string, isRetryable = true) {
     super(message);
-    this.name = 'DurableExecutionError';
+    const kinds: string[] = [];
+    let c: ErrorClass | null = new.target;
+    while (c?.kind) {
+      kinds.push(c.kind);
+      c = Object.getPrototypeOf(c) as ErrorClass | null;
+    }
+    this[ERROR_KINDS] = kinds;
+    this.name = kinds[0] ?? 'DurableExecutionError';
     this.isRetryable = isRetryable;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || !(ERROR_KINDS in value)) return false;
+    const kinds = value[ERROR_KINDS];
+    return Array.isArray(kinds) && kinds.includes(this.kind);
   }
 }
 
 /** A run exceeded its `timeoutMs`. Retryable: a slow attempt may succeed next time. */
 export class DurableExecutionTimedOutError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableExecutionTimedOutError';
   constructor(message = 'Task timed out') {
     super(message, true);
-    this.name = 'DurableExecutionTimedOutError';
   }
 }
 
 /** The execution (or an ancestor) was cancelled, or a wait was aborted. Never retried. */
 export class DurableExecutionCancelledError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableExecutionCancelledError';
   constructor(message = 'Task cancelled') {
     super(message, false);
-    this.name = 'DurableExecutionCancelledError';
   }
 }
 
 /** The executor was shut down: no new work is accepted. */
 export class DurableExecutorShutdownError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableExecutorShutdownError';
   constructor() {
     super('Executor shutdown', false);
-    this.name = 'DurableExecutorShutdownError';
   }
 }
 
 /** A task or execution id that the executor or store does not know. */
 export class DurableExecutionNotFoundError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableExecutionNotFoundError';
   constructor(message: string) {
     super(message, false);
-    this.name = 'DurableExecutionNotFoundError';
   }
 }
 

@@ -7,9 +7,9 @@ const TASK_ID_PATTERN = /^\w+$/;
 
 /** Invalid options given to a task definition or an enqueue call. Never retryable. */
 export class DurableOptionsError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableOptionsError';
   constructor(message: string) {
     super(message, false);
-    this.name = 'DurableOptionsError';
   }
 }
 

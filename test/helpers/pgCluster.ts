@@ -1,6 +1,7 @@
 /**
  * A throw-away PostgreSQL cluster in a temp dir, on a free port: initdb (as user `postgres`
- * when running as root, since initdb refuses root), trust auth, fsync off. Starts in ~2 s.
+ * when running as root, since initdb refuses root), trust auth, fsync off unless `durable`.
+ * Starts in ~2 s.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -69,7 +70,10 @@ export function stopPgClusterDir(dir: string): void {
 }
 
 /** Initialises and starts a new cluster. `parentDir` defaults to the OS temp dir. */
-export async function startPgCluster(parentDir = tmpdir()): Promise<PgCluster> {
+export async function startPgCluster(
+  parentDir = tmpdir(),
+  { durable = false }: { durable?: boolean } = {},
+): Promise<PgCluster> {
   const bin = findPgBinDir();
   if (!bin) {
     throw new Error(
@@ -102,9 +106,8 @@ export async function startPgCluster(parentDir = tmpdir()): Promise<PgCluster> {
     `-p ${port}`,
     `-k ${dir}`,
     '-c listen_addresses=127.0.0.1',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    // Tests trade durability for speed; benchmarks (durable) keep PostgreSQL's defaults.
+    ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     '-c max_connections=200',
   ].join(' ');
   const start = (): void =>

@@ -1,0 +1,181 @@
+/**
+ * `npm run bench`: every workload on in-memory, SQLite file and PostgreSQL storage, each in a
+ * fresh process, with the raw ceiling measured in the same run. Prints a table, or with
+ * `--json` one JSON object per workload. PostgreSQL runs on a throw-away cluster with fsync on
+ * (durable settings); SQLite in WAL with synchronous=NORMAL.
+ * Options: --json, --stores memory,sqlite,postgres, --skip-api
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPgCluster, type PgCluster } from '@/test/helpers/pgCluster';
+
+interface Row {
+  workload: string;
+  store: string;
+  value: number;
+  unit: string;
+  peakRssMb: number;
+  ceiling?: number;
+  ratioToCeiling?: number;
+  details: Record<string, number>;
+}
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const storesArg = args[args.indexOf('--stores') + 1];
+const stores = (
+  args.includes('--stores') && storesArg ? storesArg : 'memory,sqlite,postgres'
+).split(',');
+const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
+
+async function main() {
+  const workDir = mkdtempSync(join(tmpdir(), 'durably-bench-'));
+  let cluster: PgCluster | undefined;
+  let databases = 0;
+  const rows: Row[] = [];
+  const targetFor = async (store: string): Promise<string> => {
+    if (store === 'memory') return 'memory';
+    if (store === 'sqlite') return `file:${join(workDir, `bench-${databases++}.db`)}`;
+    cluster ??= await startPgCluster(workDir, { durable: true });
+    const name = `bench_${databases++}`;
+    const admin = new pg.Client({ connectionString: cluster.url() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    return cluster.url(name);
+  };
+  try {
+    for (const store of stores) {
+      const ceiling =
+        store === 'memory' ? undefined : await runJson(['ceiling', await targetFor(store)]);
+      for (const workload of ['throughput', 'latency', 'fanOut']) {
+        const result = await runJson([workload, await targetFor(store)]);
+        const row: Row = { workload: label(workload), store, ...result };
+        if (workload === 'throughput' && ceiling) {
+          row.ceiling = ceiling.value;
+          row.ratioToCeiling = Math.round((result.value / ceiling.value) * 100) / 100;
+        }
+        report(row, rows);
+      }
+      if (store === 'postgres' && ceiling) {
+        const result = await multiProcessThroughput(await targetFor(store));
+        report(
+          {
+            workload: 'W1 throughput, 4 worker processes',
+            store,
+            ...result,
+            ceiling: ceiling.value,
+            ratioToCeiling: Math.round((result.value / ceiling.value) * 100) / 100,
+          },
+          rows,
+        );
+      }
+    }
+    if (!args.includes('--skip-api')) {
+      if (!existsSync('.next/BUILD_ID')) await run('npm', ['run', 'build'], 'inherit');
+      const result = await runJson([], 'bench/apiLatency.ts');
+      report(
+        { workload: 'W4 API latency (HTTP, enqueue + wait)', store: 'sqlite', ...result },
+        rows,
+      );
+    }
+  } finally {
+    cluster?.destroy();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  if (!json) printTable(rows);
+}
+
+function label(workload: string): string {
+  return {
+    throughput: 'W1 throughput (2,000 tasks)',
+    latency: 'W2 latency (enqueue -> finished)',
+    fanOut: 'W3 fan-out (500 children + finalize)',
+  }[workload]!;
+}
+
+function report(row: Row, rows: Row[]): void {
+  rows.push(row);
+  if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+  else process.stderr.write(`  done: ${row.workload} on ${row.store}\n`);
+}
+
+/** 4 worker processes run while this process's enqueuer enqueues and waits. */
+async function multiProcessThroughput(url: string) {
+  const workers = Array.from({ length: 4 }, () =>
+    spawn(tsx, ['bench/worker.ts', url], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            worker.stdout.once('data', () => resolve());
+            worker.once('exit', (code) => reject(new Error(`Worker exited with ${code}`)));
+          }),
+      ),
+    );
+    return await runJson(['throughputEnqueueOnly', url]);
+  } finally {
+    for (const worker of workers) worker.kill('SIGTERM');
+    await Promise.all(
+      workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve))),
+    );
+  }
+}
+
+async function runJson(
+  workloadArgs: string[],
+  script = 'bench/runWorkload.ts',
+): Promise<{ value: number; unit: string; peakRssMb: number; details: Record<string, number> }> {
+  const output = await run(tsx, [script, ...workloadArgs], 'pipe');
+  const line = output.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as {
+    value: number;
+    unit: string;
+    peakRssMb: number;
+    details: Record<string, number>;
+  };
+}
+
+function run(command: string, commandArgs: string[], stdout: 'pipe' | 'inherit'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, commandArgs, { stdio: ['ignore', stdout, 'inherit'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`${command} ${commandArgs.join(' ')} exited ${code}`)),
+    );
+  });
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['workload', 'store', 'result', 'raw ceiling', 'ratio', 'peak RSS', 'details'];
+  const body = rows.map((row) => [
+    row.workload,
+    row.store,
+    `${row.value} ${row.unit}`,
+    row.ceiling === undefined ? '' : `${row.ceiling} tasks/s`,
+    row.ratioToCeiling === undefined ? '' : `${row.ratioToCeiling}x`,
+    `${row.peakRssMb} MB`,
+    Object.entries(row.details)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' '),
+  ]);
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...body.map((cells) => cells[i]!.length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+/**
+ * Runs one workload on one store in this process and prints one JSON line: the workload's
+ * figures plus the process's peak RSS. `bench/index.ts` runs each in a fresh process.
+ * Usage: tsx bench/runWorkload.ts <throughput|latency|fanOut|ceiling> <memory|file:...|postgresql://...>
+ */
+import { createInMemoryStorage } from '@/server/engine';
+import { createPrismaStorage } from '@/server/storage';
+import { rawCeiling } from './ceiling';
+import { fanOut, latency, throughput, type BenchStorage, type WorkloadResult } from './workloads';
+
+const [workload = '', target = 'memory'] = process.argv.slice(2);
+const quiet = {
+  debug: () => {},
+  info: () => {},
+  error: (m: string, e?: unknown) => console.error(m, e),
+};
+
+async function withStorage(fn: (storage: BenchStorage) => Promise<WorkloadResult>) {
+  if (target === 'memory') return fn(createInMemoryStorage());
+  const storage = await createPrismaStorage({ url: target, logger: quiet });
+  try {
+    return await fn(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function main(): Promise<WorkloadResult> {
+  switch (workload) {
+    case 'throughput':
+      return withStorage((storage) => throughput(storage));
+    case 'throughputEnqueueOnly':
+      // The enqueuing process of the multi-process run: its executor runs nothing.
+      return withStorage((storage) => throughput(storage, false));
+    case 'latency':
+      return withStorage(latency);
+    case 'fanOut':
+      return withStorage(fanOut);
+    case 'ceiling':
+      return rawCeiling(target);
+    default:
+      throw new Error(`Unknown workload ${workload}`);
+  }
+}
+
+main()
+  .then((result) => {
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    process.stdout.write(`${JSON.stringify({ ...result, peakRssMb })}\n`);
+    process.exit(0);
+  })
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
