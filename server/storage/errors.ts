@@ -48,3 +48,31 @@ export function isBusyError(error: unknown): boolean {
   if (kind === 'SocketTimeout') return true;
   return error instanceof Error && /database is locked/i.test(error.message);
 }
+
+/** A database failure, with the driver's code and a one-line message (Prisma's is verbose). */
+export class StorageError extends Error {
+  override name = 'StorageError';
+
+  constructor(
+    message: string,
+    /** SQLSTATE (PostgreSQL) or SQLITE_* code, when known. */
+    readonly code: string | undefined,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Rewrites a Prisma error as a StorageError; anything else is returned as it is. */
+export function toStorageError(error: unknown, database: 'PostgreSQL' | 'SQLite'): unknown {
+  if (!(error instanceof Error) || !('clientVersion' in error)) return error;
+  const cause = driverCause(error);
+  let detail = typeof cause?.originalMessage === 'string' ? cause.originalMessage : undefined;
+  if (!detail && cause?.kind === 'DatabaseNotReachable') {
+    detail = `cannot reach the database server at ${String(cause.host)}:${String(cause.port)}`;
+  }
+  detail ??= error.message.trim().split('\n').pop() ?? error.message;
+  return new StorageError(`${database} query failed: ${detail}`, driverErrorCode(error), {
+    cause: error,
+  });
+}

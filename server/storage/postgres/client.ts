@@ -7,7 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { Logger } from '@/server/engine/logger';
 import type { StorageNotification } from '@/server/engine/storage';
-import { isTransactionConflict } from '../errors';
+import { isTransactionConflict, toStorageError } from '../errors';
 import { Prisma, PrismaClient } from '../generated/postgres/client';
 import { CONNECT_TIMEOUT_MS } from './connect';
 
@@ -65,7 +65,9 @@ export class PgClient {
       try {
         return await fn(this.prisma);
       } catch (error) {
-        if (attempt >= MAX_CONFLICT_RETRIES || !isTransactionConflict(error)) throw error;
+        if (attempt >= MAX_CONFLICT_RETRIES || !isTransactionConflict(error)) {
+          throw toStorageError(error, 'PostgreSQL');
+        }
         this.logger.debug(`Transaction conflict, retrying (attempt ${attempt + 1})`);
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
       }

@@ -68,7 +68,7 @@ export class PostgresStorage implements PrismaStorage {
   }
 
   getNextDueAt(taskIds: readonly string[]): Promise<number | null> {
-    return nextDueAt(this.client.prisma, taskIds);
+    return this.client.run((db) => nextDueAt(db, taskIds));
   }
 
   async applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
@@ -143,39 +143,39 @@ export class PostgresStorage implements PrismaStorage {
   }
 
   listExecutionsToClose(limit: number): Promise<string[]> {
-    return listExecutionsToClose(this.client.prisma, limit);
+    return this.client.run((db) => listExecutionsToClose(db, limit));
   }
 
   listParentsReadyToAdvance(limit: number): Promise<string[]> {
-    return listParentsReadyToAdvance(this.client.prisma, limit);
+    return this.client.run((db) => listParentsReadyToAdvance(db, limit));
   }
 
   async getExecution(executionId: string): Promise<ExecutionRow | null> {
-    const row = await getExecution(this.client.prisma, executionId);
+    const row = await this.client.run((db) => getExecution(db, executionId));
     return row ? toExecutionRow(row) : null;
   }
 
   findLostRunningExecutions(
     running: { executionId: string; leaseToken: number }[],
   ): Promise<string[]> {
-    return findLostRunningExecutions(this.client.prisma, running);
+    return this.client.run((db) => findLostRunningExecutions(db, running));
   }
 
   async getChildren(parentExecutionId: string): Promise<ExecutionRow[]> {
-    const rows = await getChildren(this.client.prisma, parentExecutionId);
+    const rows = await this.client.run((db) => getChildren(db, parentExecutionId));
     return rows.map(toExecutionRow);
   }
 
   listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]> {
-    return listExecutions(this.client.prisma, 'postgres', query);
+    return this.client.run((db) => listExecutions(db, 'postgres', query));
   }
 
   getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]> {
-    return getExecutionTree(this.client.prisma, rootExecutionId);
+    return this.client.run((db) => getExecutionTree(db, rootExecutionId));
   }
 
   getExecutionStats(): Promise<ExecutionStats> {
-    return getExecutionStats(this.client.prisma);
+    return this.client.run((db) => getExecutionStats(db));
   }
 
   async pruneFinishedExecutions({ olderThan, batchSize = 500 }: PruneOptions): Promise<number> {

@@ -18,7 +18,7 @@
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/sqlite/client';
 import type { Prisma } from '../generated/sqlite/client';
-import { isBusyError } from '../errors';
+import { isBusyError, toStorageError } from '../errors';
 
 export type SqliteDb = Prisma.TransactionClient;
 
@@ -71,7 +71,7 @@ async function withBusyRetry<T>(fn: () => Promise<T>): Promise<T> {
       return await fn();
     } catch (error) {
       // A busy failure rolled the whole operation back: running it again is safe.
-      if (attempt >= MAX_BUSY_RETRIES || !isBusyError(error)) throw error;
+      if (attempt >= MAX_BUSY_RETRIES || !isBusyError(error)) throw toStorageError(error, 'SQLite');
       await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }
   }
