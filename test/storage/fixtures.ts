@@ -19,6 +19,8 @@ export interface StorageFixture {
   open(): Promise<PrismaStorage>;
   /** Another store on the same database (another connection / pool), for concurrency. */
   openSibling(): Promise<PrismaStorage>;
+  /** The URL of the current database. */
+  url(): string;
   /** Closes every store opened and removes the database. */
   dispose(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export function sqliteFixture(): StorageFixture {
       return openAt(url);
     },
     openSibling: () => openAt(url),
+    url: () => url,
     dispose: async () => {
       await Promise.all(stores.splice(0).map((store) => store.close()));
       rmSync(dir, { recursive: true, force: true });
@@ -62,6 +65,10 @@ export function postgresFixture(): StorageFixture {
       return storage;
     },
     openSibling: openStore,
+    url: () => {
+      if (!database) throw new Error('open() first');
+      return database.url;
+    },
     dispose: async () => {
       await Promise.all(stores.splice(0).map((store) => store.close()));
       await database?.drop();

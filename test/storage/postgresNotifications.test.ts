@@ -1,0 +1,80 @@
+/** LISTEN/NOTIFY between stores on one PostgreSQL database, and the fallback without it. */
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { StorageNotification } from '@/server/engine/storage';
+import type { PrismaStorage } from '@/server/storage';
+import { PgListener } from '@/server/storage/postgres/listener';
+import { newRow, postgresFixture, silentLogger, T0 } from './fixtures';
+
+const fixture = postgresFixture();
+afterAll(() => fixture.dispose());
+
+const CANCELLED = {
+  errorType: 'cancelled',
+  message: 'Task cancelled',
+  isRetryable: false,
+} as const;
+
+function collect(storage: PrismaStorage) {
+  const received: StorageNotification[] = [];
+  if (!storage.subscribe) throw new Error('expected a subscription');
+  const unsubscribe = storage.subscribe((notification) => received.push(notification));
+  const idsOf = (type: 'cancelled' | 'finished') =>
+    received.flatMap((n) => (n.type === type ? n.executionIds : []));
+  return { received, idsOf, unsubscribe };
+}
+
+async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('PostgreSQL notifications', () => {
+  it('wake other stores: work ready, cancelled and finished ids', async () => {
+    const writer = await fixture.open();
+    const reader = await fixture.openSibling();
+    const inbox = collect(reader);
+    await writer.insertExecutions([newRow('n1', 'a')]);
+    await until(() => inbox.received.some((n) => n.type === 'work_ready'));
+
+    // A cancelled tree of 1,000 children: more ids than one NOTIFY payload can carry.
+    const children = Array.from({ length: 1000 }, (_, index) =>
+      newRow(`n1_child_with_a_long_execution_id_${index}`, 'c', {
+        parent: { taskId: 'a', executionId: 'n1', index },
+      }),
+    );
+    const [claimed] = await writer.claimReadyExecutions({
+      taskIds: ['a'],
+      limit: 1,
+      now: T0,
+      expireMs: 1000,
+    });
+    await writer.applyRunResults(
+      [
+        {
+          executionId: 'n1',
+          leaseToken: claimed!.leaseToken,
+          outcome: { kind: 'waiting_for_children', runOutput: '1', children },
+        },
+      ],
+      T0 + 1,
+    );
+    const { cancelledExecutionIds } = await writer.cancelExecution('n1', CANCELLED, T0 + 2);
+    expect(cancelledExecutionIds).toHaveLength(1001);
+    await until(() => inbox.idsOf('cancelled').length === 1001);
+    expect(new Set(inbox.idsOf('cancelled'))).toEqual(new Set(cancelledExecutionIds));
+    await until(() => inbox.idsOf('finished').length === 1001);
+    inbox.unsubscribe();
+  });
+
+  it('falls back to polling, with an error logged, when notifications do not arrive', async () => {
+    await fixture.open();
+    const logger = { ...silentLogger, error: vi.fn() };
+    const listener = new PgListener(fixture.url(), logger);
+    // A probe that is never sent stands for a LISTEN that does not deliver (a pooler).
+    expect(await listener.start(() => Promise.resolve())).toBe(false);
+    expect(logger.error).toHaveBeenCalledWith(expect.stringMatching(/falling back to polling/));
+  });
+});
