@@ -4,9 +4,11 @@ import { skipToken, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { compactJson } from './JsonBlock';
 import { StatusBadge } from './StatusBadge';
-import { CHILDREN_PAGE, type TreeIndex } from './treeModel';
+import type { TreeIndex } from './treeModel';
 import { useTRPC } from './trpc/react';
 import type { ExecutionDetails } from './trpc/types';
+
+const OUTPUTS_PAGE = 20;
 
 interface ChildOutput {
   index: number;
@@ -27,7 +29,7 @@ export function ChildrenOutputs({
   onSelect: (id: string) => void;
 }) {
   const trpc = useTRPC();
-  const [shown, setShown] = useState(CHILDREN_PAGE);
+  const [shown, setShown] = useState(OUTPUTS_PAGE);
   const finalizeId = execution.finalizeTask?.executionId;
   const fromOutput = readChildrenOutputs(execution.output);
   const finalize = useQuery(
@@ -100,9 +102,9 @@ export function ChildrenOutputs({
           <button
             type="button"
             className="button button-small"
-            onClick={() => setShown((n) => n + CHILDREN_PAGE)}
+            onClick={() => setShown((n) => n + OUTPUTS_PAGE)}
           >
-            Show {Math.min(CHILDREN_PAGE, children.length - shown)} more
+            Show {Math.min(OUTPUTS_PAGE, children.length - shown)} more
           </button>
         </p>
       )}

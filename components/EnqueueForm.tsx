@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useId, useState, type FormEvent } from 'react';
 import { ErrorNotice } from './ErrorNotice';
+import { InlineCode } from './InlineCode';
 import { formatDuration } from './format';
 import { describeProperties, exampleFromSchema, jsonErrorMessage } from './jsonSchemaExample';
 import { LoginForm } from './LoginForm';
@@ -122,7 +123,7 @@ function Form({ tasks, initial }: { tasks: TaskInfo[]; initial: TaskInfo }) {
           ))}
         </select>
         <p className="field-help">
-          {task.description} Timeout {formatDuration(task.timeoutMs)},{' '}
+          <InlineCode text={task.description} /> Timeout {formatDuration(task.timeoutMs)},{' '}
           {task.retryOptions.maxAttempts === 0
             ? 'no retries'
             : `up to ${task.retryOptions.maxAttempts} retries`}

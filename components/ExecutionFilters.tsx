@@ -33,6 +33,7 @@ export function ExecutionFilters({ filters, stats, taskIds, onChange }: Props) {
           aria-pressed={filters.statuses.length === 0}
           onClick={() => onChange({ statuses: [] })}
         >
+          {filters.statuses.length === 0 && <Check />}
           All <span className="chip-count">{stats ? total : '…'}</span>
         </button>
         {ALL_STATUSES.map((status) => {
@@ -49,6 +50,7 @@ export function ExecutionFilters({ filters, stats, taskIds, onChange }: Props) {
               onClick={() => toggle(status)}
               data-status={status}
             >
+              {pressed && <Check />}
               <StatusIcon status={status} />
               {meta.label} <span className="chip-count">{count}</span>
             </button>
@@ -163,4 +165,13 @@ function statusCounts(
     if (row.taskId === taskId) counts.set(row.status, (counts.get(row.status) ?? 0) + row.count);
   }
   return counts;
+}
+
+/** The pressed state as a shape too (announced through aria-pressed, so hidden here). */
+function Check() {
+  return (
+    <span className="chip-check" aria-hidden="true">
+      ✓
+    </span>
+  );
 }

@@ -3,7 +3,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import { useCallback, useMemo, useState } from 'react';
+import { startTransition, useCallback, useMemo, useOptimistic, useState } from 'react';
 import { EmptyState } from './EmptyState';
 import { ExecutionFilters } from './ExecutionFilters';
 import { ExecutionsTable } from './ExecutionsTable';
@@ -30,7 +30,9 @@ export function ExecutionsList() {
   const router = useRouter();
   const pathname = usePathname();
   const searchParams = useSearchParams();
-  const filters = useMemo(() => parseFilters(new URLSearchParams(searchParams)), [searchParams]);
+  const urlFilters = useMemo(() => parseFilters(new URLSearchParams(searchParams)), [searchParams]);
+  // Controls show the new filters at once, while the URL catches up.
+  const [filters, setOptimisticFilters] = useOptimistic(urlFilters);
   const live = useLiveState() === 'live';
   const now = useNow(5_000);
 
@@ -63,10 +65,13 @@ export function ExecutionsList() {
   const navigate = useCallback(
     (next: ListFilters, mode: 'push' | 'replace' = 'push') => {
       const url = `${pathname}${filtersToSearch(next)}`;
-      if (mode === 'push') router.push(url, { scroll: false });
-      else router.replace(url, { scroll: false });
+      startTransition(() => {
+        setOptimisticFilters(next);
+        if (mode === 'push') router.push(url, { scroll: false });
+        else router.replace(url, { scroll: false });
+      });
     },
-    [pathname, router],
+    [pathname, router, setOptimisticFilters],
   );
   const changeFilters = useCallback(
     (change: Partial<ListFilters>) => {

@@ -45,8 +45,10 @@ export function ExecutionsTable({
                 <StatusBadge status={item.status} />
               </td>
               <td data-label="Task">
-                <span className="task-name">{item.taskId}</span>
-                <Relation item={item} />
+                <span>
+                  <span className="task-name">{item.taskId}</span>
+                  <Relation item={item} />
+                </span>
               </td>
               <td data-label="Execution">
                 <Link className="mono" href={`/executions/${item.executionId}`}>

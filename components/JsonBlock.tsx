@@ -41,7 +41,7 @@ export function toJsonText(value: unknown, indent: number | undefined = 2): stri
 
 /** One line of JSON for tables, cut to `max` characters. */
 export function compactJson(value: unknown, max = 160): string {
-  const text = toJsonText(value, undefined);
+  const text = toJsonText(value, 0);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { ErrorNotice } from './ErrorNotice';
+import { InlineCode } from './InlineCode';
 import { describeRetry, formatDuration, formatRelative, useNow } from './format';
 import { useLiveState } from './LiveUpdates';
 import { ALL_STATUSES, STATUS_META } from './status';
@@ -75,7 +76,9 @@ function TaskCard({
         <span className="tag">{task.kind === 'parentTask' ? 'parent task' : 'task'}</span>
         {task.hasFinalizeTask && <span className="tag">finalize</span>}
       </header>
-      <p>{task.description}</p>
+      <p>
+        <InlineCode text={task.description} />
+      </p>
       <dl className="facts facts-compact">
         <dt>Timeout</dt>
         <dd>{formatDuration(task.timeoutMs)}</dd>

@@ -1,0 +1,72 @@
+/**
+ * End-to-end tests of the dashboard against `next start` (run `npm run build` first, or
+ * `npm run test:e2e` which does). Two servers, each on a fresh SQLite file: one open, one with
+ * DURABLY_ADMIN_TOKEN for the login tests.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig } from '@playwright/test';
+import { AUTH_PORT, E2E_ADMIN_TOKEN, OPEN_PORT } from './test/e2e/env';
+
+// Workers load this file again; the run's id is fixed once in the main process.
+process.env.DURABLY_E2E_RUN ??= `${process.pid}-${Date.now()}`;
+const databaseUrl = (name: string) =>
+  `file:${join(tmpdir(), `durably-e2e-${process.env.DURABLY_E2E_RUN}-${name}.db`)}`;
+
+function server(port: number, env: Record<string, string>) {
+  return {
+    command: `node node_modules/next/dist/bin/next start -H 127.0.0.1 -p ${port}`,
+    url: `http://127.0.0.1:${port}/api/trpc/auth.status`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: { NEXT_TELEMETRY_DISABLED: '1', DURABLY_ADMIN_TOKEN: '', ...env },
+  };
+}
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  testMatch: '**/*.spec.ts',
+  outputDir: 'test-results/e2e',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list']],
+  use: {
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    viewport: { width: 1400, height: 900 },
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
+    },
+  },
+  projects: [
+    {
+      name: 'dashboard',
+      testIgnore: '**/auth.spec.ts',
+      use: { baseURL: `http://127.0.0.1:${OPEN_PORT}` },
+    },
+    {
+      name: 'auth',
+      testMatch: '**/auth.spec.ts',
+      use: { baseURL: `http://127.0.0.1:${AUTH_PORT}` },
+    },
+  ],
+  webServer: [
+    server(OPEN_PORT, { DATABASE_URL: databaseUrl('open') }),
+    server(AUTH_PORT, { DATABASE_URL: databaseUrl('auth'), DURABLY_ADMIN_TOKEN: E2E_ADMIN_TOKEN }),
+  ],
+});
