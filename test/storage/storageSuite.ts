@@ -94,6 +94,73 @@ export function describeStorage(name: string, createFixture: () => StorageFixtur
       });
     });
 
+    it('counts children closed concurrently exactly, reporting the parent ready once', async () => {
+      const storage = await fixture.open();
+      const stores = [storage, ...(await Promise.all([1, 2, 3].map(() => fixture.openSibling())))];
+      const children = await runningChildren(storage, 'cp', 120);
+      await storage.applyRunResults(
+        children.map(({ executionId, leaseToken }) => ({
+          executionId,
+          leaseToken,
+          outcome: { kind: 'completed', output: '1', runOutput: null },
+        })),
+        T0 + 3,
+      );
+      const results = await Promise.all(
+        children.map(({ executionId }, i) => stores[i % 4]!.closeExecution(executionId, T0 + 4)),
+      );
+      expect(results.filter((r) => r.parentReadyToAdvanceExecutionId === 'cp')).toHaveLength(1);
+      expect(await storage.getExecution('cp')).toMatchObject({
+        status: 'waiting_for_children_tasks',
+        finishedChildrenCount: 120,
+      });
+      expect(await storage.listParentsReadyToAdvance(10)).toEqual(['cp']);
+    });
+
+    it('keeps a tree consistent when children close while their parent is cancelled', async () => {
+      const storage = await fixture.open();
+      const stores = [storage, ...(await Promise.all([1, 2, 3].map(() => fixture.openSibling())))];
+      const children = await runningChildren(storage, 'xp', 60);
+      const failed = { errorType: 'generic', message: 'x', isRetryable: false } as const;
+      // 20 complete, 20 fail, 20 keep running.
+      await storage.applyRunResults(
+        children.slice(0, 40).map(({ executionId, leaseToken }, i) => ({
+          executionId,
+          leaseToken,
+          outcome:
+            i < 20
+              ? { kind: 'completed', output: '1', runOutput: null }
+              : { kind: 'finished_with_error', status: 'failed', error: failed },
+        })),
+        T0 + 3,
+      );
+      await Promise.all([
+        ...children
+          .slice(0, 40)
+          .map(({ executionId }, i) => stores[i % 4]!.closeExecution(executionId, T0 + 4)),
+        stores[1]!.cancelExecution('xp', failed, T0 + 4),
+      ]);
+      for (let ids = await storage.listExecutionsToClose(100); ids.length > 0;) {
+        await Promise.all(ids.map((id) => storage.closeExecution(id, T0 + 5)));
+        ids = await storage.listExecutionsToClose(100);
+      }
+      const rows = await storage.listExecutions({ limit: 1000 });
+      expect(rows.filter((row) => row.finishedAt === null)).toEqual([]);
+      expect(rows.filter((row) => row.closeStatus === 'ready')).toEqual([]);
+      const parent = rows.find((row) => row.executionId === 'xp')!;
+      expect(parent.finishedChildrenCount).toBe(40);
+      expect(['cancelled', 'children_tasks_failed']).toContain(parent.status);
+      if (parent.status === 'children_tasks_failed') {
+        expect(parent.childrenTasksErrors?.map((e) => e.index)).toEqual(
+          Array.from({ length: 20 }, (_, i) => 20 + i),
+        );
+      }
+      const stillRunning = new Set(children.slice(40).map((child) => child.executionId));
+      expect(
+        rows.filter((row) => stillRunning.has(row.executionId)).map((row) => row.status),
+      ).toEqual(Array.from({ length: 20 }, () => 'cancelled'));
+    });
+
     it('prunes whole finished trees only', async () => {
       const storage = await fixture.open();
       await pruneScenario(storage);
@@ -166,4 +233,35 @@ async function pruneScenario(storage: PrismaStorage): Promise<void> {
   expect(await storage.pruneFinishedExecutions({ olderThan: new Date(T0 + 1) })).toBe(0);
   expect(await storage.pruneFinishedExecutions({ olderThan, batchSize: 1 })).toBe(2);
   expect(await storage.getExecution('new')).not.toBeNull();
+}
+
+/** A running parent `id` with `count` children, all claimed (running). */
+async function runningChildren(storage: PrismaStorage, id: string, count: number) {
+  await storage.insertExecutions([newRow(id, 'p')]);
+  const [parent] = await storage.claimReadyExecutions({
+    taskIds: ['p'],
+    limit: 1,
+    now: T0,
+    expireMs: 60_000,
+  });
+  const children = Array.from({ length: count }, (_, index) =>
+    newRow(`${id}_${index}`, 'c', { parent: { taskId: 'p', executionId: id, index } }),
+  );
+  await storage.applyRunResults(
+    [
+      {
+        executionId: id,
+        leaseToken: parent!.leaseToken,
+        outcome: { kind: 'waiting_for_children', runOutput: '1', children },
+      },
+    ],
+    T0 + 1,
+  );
+  const claimed = await storage.claimReadyExecutions({
+    taskIds: ['c'],
+    limit: count,
+    now: T0 + 2,
+    expireMs: 60_000,
+  });
+  return claimed.sort((a, b) => a.indexInParent - b.indexInParent);
 }

@@ -12,8 +12,11 @@
  * transaction at all.
  *
  * The adapter has one connection per client, and a query issued while another operation's
- * transaction is open would run inside that transaction. So operations of one storage are
- * serialised in-process by `run` (better-sqlite3 is synchronous: nothing is lost).
+ * transaction is open would run inside that transaction. So operations are serialised
+ * in-process by `run`, across every client of one file: better-sqlite3 is synchronous, so a
+ * second connection of this process waiting for the write lock would block the event loop,
+ * and with it the first connection's COMMIT, until its busy timeout. Nothing is lost: one
+ * process never ran two statements at once anyway.
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/sqlite/client';
@@ -26,10 +29,34 @@ export type SqliteDb = Prisma.TransactionClient;
 export const BUSY_TIMEOUT_MS = 10_000;
 const MAX_BUSY_RETRIES = 5;
 
-export class SqliteClient {
+/** One operation at a time per database file in this process. */
+class OperationQueue {
   private tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly prisma: PrismaClient) {}
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+const queuesByPath = new Map<string, OperationQueue>();
+
+export class SqliteClient {
+  private readonly queue: OperationQueue;
+  private pending: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly prisma: PrismaClient,
+    path: string,
+  ) {
+    let queue = queuesByPath.get(path);
+    if (!queue) {
+      queue = new OperationQueue();
+      queuesByPath.set(path, queue);
+    }
+    this.queue = queue;
+  }
 
   static async open(path: string): Promise<SqliteClient> {
     const adapter = new PrismaBetterSqlite3({ url: path, timeout: BUSY_TIMEOUT_MS });
@@ -44,13 +71,13 @@ export class SqliteClient {
       await prisma.$disconnect();
       throw error;
     }
-    return new SqliteClient(prisma);
+    return new SqliteClient(prisma, path);
   }
 
   /** Runs `fn` alone on the connection; retries it when the file stayed locked too long. */
   run<T>(fn: (db: SqliteDb) => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => withBusyRetry(() => fn(this.prisma)));
-    this.tail = result.catch(() => undefined);
+    const result = this.queue.run(() => withBusyRetry(() => fn(this.prisma)));
+    this.pending = result.catch(() => undefined);
     return result;
   }
 
@@ -60,7 +87,7 @@ export class SqliteClient {
   }
 
   async close(): Promise<void> {
-    await this.tail;
+    await this.pending;
     await this.prisma.$disconnect();
   }
 }
