@@ -3,6 +3,7 @@
 import { skipToken, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { compactJson } from './JsonBlock';
+import { isActiveStatus } from './status';
 import { StatusBadge } from './StatusBadge';
 import type { TreeIndex } from './treeModel';
 import { useTRPC } from './trpc/react';
@@ -49,7 +50,9 @@ export function ChildrenOutputs({
       </h3>
       {!outputs && (
         <p className="muted">
-          Outputs are listed here once every child completed; select a child to see its own.
+          {isActiveStatus(execution.status)
+            ? 'Outputs are listed here once every child completed; select a child to see its own.'
+            : 'This parent did not complete, so it has no children outputs; select a child to see its own.'}
         </p>
       )}
       <div className="table-wrap">

@@ -184,7 +184,12 @@ function Form({ tasks, initial }: { tasks: TaskInfo[]; initial: TaskInfo }) {
         {inputInvalid && (
           <div id={ids.error} className="field-error" role="alert">
             {jsonError && <p>{jsonError}</p>}
-            {inputIssues.length > 0 && <IssueList issues={inputIssues} />}
+            {inputIssues.length > 0 && (
+              <>
+                <p>The input does not match the task&apos;s schema:</p>
+                <IssueList issues={inputIssues} />
+              </>
+            )}
           </div>
         )}
       </div>
@@ -215,6 +220,7 @@ function Form({ tasks, initial }: { tasks: TaskInfo[]; initial: TaskInfo }) {
 
       {otherIssues.length > 0 && (
         <div className="field-error" role="alert">
+          <p>The options are not valid:</p>
           <IssueList issues={otherIssues} />
         </div>
       )}

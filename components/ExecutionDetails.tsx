@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { ChildrenOutputs } from './ChildrenOutputs';
 import { ErrorDetails } from './ErrorDetails';
 import { ErrorNotice } from './ErrorNotice';
@@ -41,6 +41,19 @@ export function ExecutionDetails({ executionId, tree, now, onSelect }: Props) {
       { refetchInterval: active && !live ? 3_000 : false },
     ),
   );
+
+  // The tree is refreshed by every change in it: when it shows a status these details do not,
+  // fetch them again (once per status the tree shows, so a lagging tree cannot cause a loop).
+  const treeStatus = summary?.status;
+  const syncedFor = useRef<string | undefined>(undefined);
+  const { refetch, isFetching } = query;
+  const shownStatus = query.data?.status;
+  useEffect(() => {
+    if (!treeStatus || !shownStatus || isFetching) return;
+    if (treeStatus === shownStatus || syncedFor.current === treeStatus) return;
+    syncedFor.current = treeStatus;
+    void refetch();
+  }, [treeStatus, shownStatus, isFetching, refetch]);
 
   if (query.error) return <ErrorNotice title="Could not load the execution" error={query.error} />;
   const execution = query.data;
@@ -211,7 +224,7 @@ function Facts({
       <dt>Started</dt>
       <dd>
         <Time date={execution.startedAt} />
-        {queuedMs !== undefined && (
+        {queuedMs !== undefined && attemptCount(execution) <= 1 && (
           <span className="muted">
             {' '}
             (queued {formatDuration(queuedMs - execution.createdAt.getTime())})

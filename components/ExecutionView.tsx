@@ -158,7 +158,13 @@ export function ExecutionView({ executionId }: { executionId: string }) {
         </section>
         <section className="panel details-panel" aria-label="Selected execution">
           {inTree ? (
-            <ExecutionDetails executionId={selectedId} tree={tree} now={now} onSelect={select} />
+            <ExecutionDetails
+              key={selectedId}
+              executionId={selectedId}
+              tree={tree}
+              now={now}
+              onSelect={select}
+            />
           ) : (
             <p className="muted">
               {selectedId} is not part of this tree.{' '}

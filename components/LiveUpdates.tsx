@@ -43,7 +43,12 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
     void queryClient.invalidateQueries({
       ...trpc.executions.get.pathFilter(),
       refetchType,
-      predicate: (query: Query) => touches(inputExecutionId(query)),
+      // A parent's details show its children and finalize task: their changes concern it too.
+      predicate: (query: Query) =>
+        touches(inputExecutionId(query)) ||
+        relatedIds(query.state.data as RouterOutputs['executions']['get'] | undefined).some(
+          touches,
+        ),
     });
     void queryClient.invalidateQueries({
       ...trpc.executions.tree.pathFilter(),
@@ -89,6 +94,15 @@ export function LiveUpdates({ children }: { children: ReactNode }) {
         ? 'offline'
         : 'connecting';
   return <LiveContext.Provider value={state}>{children}</LiveContext.Provider>;
+}
+
+function relatedIds(execution: RouterOutputs['executions']['get'] | undefined): string[] {
+  if (!execution) return [];
+  return [
+    ...(execution.childrenTasks ?? []).map((child) => child.executionId),
+    ...(execution.finalizeTask ? [execution.finalizeTask.executionId] : []),
+    ...(execution.parentTask ? [execution.parentTask.executionId] : []),
+  ];
 }
 
 function inputExecutionId(query: Query): string | undefined {
