@@ -7,7 +7,7 @@
 import { sqltag as sql } from '@prisma/client/runtime/client';
 import type { DurableExecutionErrorStorageValue } from '@/server/engine/errors';
 import { CASCADE_CANCELLED_ERROR } from '@/server/engine/storage';
-import type { ParentAdvance } from '@/server/engine/storage';
+import type { CloseResult, ParentAdvance } from '@/server/engine/storage';
 import type { ChildTaskError, TaskExecutionStatus } from '@/server/engine/types';
 import { CHILDREN_TASKS_FAILED_ERROR_JSON } from '../closeExecution';
 import type { CloseStatements } from '../closeExecution';
@@ -128,6 +128,50 @@ export function closeStatements(db: PgDb): CloseStatements {
           close_status = CASE WHEN ${fail}::boolean THEN ${CLOSE_STATUS_ON_FINISH} ELSE t.close_status END
         WHERE execution_id = ${parentId}`;
     },
+  };
+}
+
+/**
+ * The common close in one statement: a completed child (not a finalize task) marks itself
+ * closed and counts itself in its parent. Null when the row is anything else (or not waiting
+ * for its close): the general transaction then decides.
+ */
+export async function closeCompletedChild(
+  db: PgDb,
+  executionId: string,
+  now: number,
+): Promise<CloseResult | null> {
+  const rows = await db.$queryRaw<
+    {
+      parent_execution_id: string;
+      status: string | null;
+      finished_children_count: number | null;
+      children_count: number | null;
+    }[]
+  >`
+    WITH closed AS (
+      UPDATE task_executions SET close_status = 'closed'
+      WHERE execution_id = ${executionId} AND close_status = 'ready' AND status = 'completed'
+        AND is_finalize_task = FALSE AND parent_execution_id IS NOT NULL
+      RETURNING parent_execution_id
+    ),
+    counted AS (
+      UPDATE task_executions AS p
+      SET finished_children_count = p.finished_children_count + 1, updated_at = ${now}::bigint
+      FROM closed WHERE p.execution_id = closed.parent_execution_id
+      RETURNING p.status, p.finished_children_count, p.children_count
+    )
+    SELECT closed.parent_execution_id, counted.*
+    FROM closed LEFT JOIN counted ON TRUE`;
+  const row = rows[0];
+  if (!row) return null;
+  const ready =
+    row.status === 'waiting_for_children_tasks' &&
+    toNumber(row.finished_children_count ?? 0) >= toNumber(row.children_count ?? 0);
+  return {
+    cancelledExecutionIds: [],
+    finishedParentExecutionId: null,
+    parentReadyToAdvanceExecutionId: ready ? row.parent_execution_id : null,
   };
 }
 

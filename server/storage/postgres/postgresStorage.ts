@@ -28,7 +28,7 @@ import { appliedFlags, planRunResults } from '../runResults';
 import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
 import type { PgClient } from './client';
-import { advanceParent, cancelExecution, closeStatements } from './close';
+import { advanceParent, cancelExecution, closeCompletedChild, closeStatements } from './close';
 import { claimReady, insertRows, nextDueAt } from './enqueue';
 import type { PgListener } from './listener';
 import {
@@ -89,6 +89,8 @@ export class PostgresStorage implements PrismaStorage {
   }
 
   async closeExecution(executionId: string, now: number): Promise<CloseResult> {
+    const fast = await this.client.run((db) => closeCompletedChild(db, executionId, now));
+    if (fast) return fast;
     const result = await this.client.transaction((db) =>
       closeExecution(closeStatements(db), executionId, now),
     );

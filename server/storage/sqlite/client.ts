@@ -9,7 +9,10 @@
  * connection, so each write transaction here makes its FIRST statement a write instead: that
  * statement acquires the write lock (waiting up to the busy timeout) before it reads
  * anything, which is exactly BEGIN IMMEDIATE's behaviour. Single-statement writes need no
- * transaction at all.
+ * transaction at all. A statement that times out waiting is rolled back with its transaction
+ * and the operation is retried. WAL also keeps COMMIT from ever waiting for a lock (the lock
+ * is already held), which matters: the adapter cannot recover a COMMIT that fails with
+ * SQLITE_BUSY (prisma/orm#29933, rollback-journal mode).
  *
  * The adapter has one connection per client, and a query issued while another operation's
  * transaction is open would run inside that transaction. So operations are serialised
