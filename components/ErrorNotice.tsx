@@ -12,11 +12,16 @@ export function ErrorNotice({
   error: Pick<ApiError, 'message' | 'data'> | Error;
   returnTo?: string;
 }) {
-  const code = 'data' in error ? error.data?.code : undefined;
+  const data = 'data' in error ? error.data : undefined;
+  const code = data?.code;
+  // Input errors carry zod's issues; their messages read better than the JSON dump.
+  const message = data?.zodIssues?.length
+    ? data.zodIssues.map((issue) => issue.message).join('; ')
+    : error.message;
   return (
     <div className="notice notice-error" role="alert">
       <strong>{title}</strong>
-      <p>{error.message}</p>
+      <p>{message}</p>
       {code === 'UNAUTHORIZED' && (
         <p>
           <Link href={loginHref(returnTo ?? '/')}>Log in with the admin token</Link> to do this.

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { attemptCount, formatDuration, runDuration } from './format';
 import { STATUS_META } from './status';
 import { StatusIcon } from './StatusIcon';
-import { childStatusCounts, type TreeIndex, type TreeRow } from './treeModel';
+import { CHILDREN_PAGE, childStatusCounts, type TreeIndex, type TreeRow } from './treeModel';
 import type { ExecutionSummary } from './trpc/types';
 
 interface Props {
@@ -91,7 +91,7 @@ export function ExecutionTree(props: Props) {
       case ' ':
         handled();
         if (row.kind === 'node') onSelect(row.node.executionId);
-        else onShowMore(row.parentId, false);
+        else onShowMore(row.parentId, event.shiftKey);
         break;
     }
   };
@@ -119,12 +119,15 @@ export function ExecutionTree(props: Props) {
               {...common}
               className="tree-row tree-more"
               aria-label={`Show more children: ${row.shown} of ${row.total} shown`}
+              aria-description={`Enter shows ${CHILDREN_PAGE} more, Shift+Enter shows all`}
               onClick={() => onShowMore(row.parentId, false)}
             >
               <span className="tree-indent" />
               <span>
                 {row.shown} of {row.total} children shown.{' '}
-                <span className="linkish">Show {Math.min(50, row.total - row.shown)} more</span>
+                <span className="linkish">
+                  Show {Math.min(CHILDREN_PAGE, row.total - row.shown)} more
+                </span>
                 {' · '}
                 <span
                   className="linkish"

@@ -27,3 +27,10 @@ test('a non-retryable failure fails at once', async ({ page }) => {
   );
   await expect(page.locator('dt:text("Attempts") + dd')).toContainText('1 (0 of 2 retries');
 });
+
+test('an unknown or malformed execution id says so', async ({ page }) => {
+  await page.goto('/executions/te_000000000000000000000000');
+  await expect(page.getByRole('alert').filter({ hasText: 'Execution not found' })).toBeVisible();
+  await page.goto('/executions/not-an-id');
+  await expect(page.getByRole('alert').filter({ hasText: 'Not an execution id' })).toBeVisible();
+});

@@ -4,13 +4,14 @@ import { apiClient, detailsSection, enqueueFromForm, snap, treeItem } from './he
 test('enqueue fanOut from the form, watch its tree fill and complete live, read a child', async ({
   page,
 }) => {
-  await enqueueFromForm(page, 'fanOut', { count: 5, sleepMs: 1500 });
+  await enqueueFromForm(page, 'fanOut', { count: 5, sleepMs: 4000 });
 
   // While it runs the page says so, and the children appear under the root as they are created.
   await expect(page.getByText('updating live')).toBeVisible();
   for (let index = 0; index < 5; index += 1) {
     await expect(treeItem(page, `sleep #${index}`)).toBeVisible();
   }
+  await expect(treeItem(page, 'sleep #0')).toHaveAccessibleName(/, (Ready|Running),/);
   await snap(page, 'execution-running');
 
   // Without reloading: the children complete, then the finalize task, then the root.
@@ -22,17 +23,17 @@ test('enqueue fanOut from the form, watch its tree fill and complete live, read 
     await expect(treeItem(page, `sleep #${index}`)).toHaveAccessibleName(/, Completed,/);
   }
   await expect(treeItem(page, 'fanOutSum finalize')).toHaveAccessibleName(/, Completed,/);
-  await expect(detailsSection(page, 'Output')).toContainText('"totalSleptMs": 7500');
+  await expect(detailsSection(page, 'Output')).toContainText('"totalSleptMs": 20000');
   await expect(detailsSection(page, 'Run output')).toContainText('"count": 5');
-  await expect(detailsSection(page, 'Children outputs')).toContainText('{"sleptMs":1500}');
+  await expect(detailsSection(page, 'Children outputs')).toContainText('{"sleptMs":4000}');
   await expect(page.getByRole('region', { name: 'Timeline' })).toBeVisible();
 
   // Open a child and read its output.
   await treeItem(page, 'sleep #3').click();
   await expect(page).toHaveURL(/\?node=te_/);
   await expect(page.getByRole('heading', { name: 'sleep #3' })).toBeVisible();
-  await expect(detailsSection(page, 'Input')).toContainText('"ms": 1500');
-  await expect(detailsSection(page, 'Output')).toContainText('"sleptMs": 1500');
+  await expect(detailsSection(page, 'Input')).toContainText('"ms": 4000');
+  await expect(detailsSection(page, 'Output')).toContainText('"sleptMs": 4000');
   await snap(page, 'execution-completed');
 
   // The tree works from the keyboard: down to the next child, Enter selects it.
