@@ -23,7 +23,7 @@ import { toExecutionRow, toNewRowJson } from '../rows';
 import { appliedFlags, planRunResults } from '../runResults';
 import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
-import type { SqliteClient } from './client';
+import type { SqliteClient, SqliteDb } from './client';
 import { advanceParent, cancelExecution, closeStatements } from './close';
 import { claimReady, insertRows, nextDueAt } from './enqueue';
 import {
@@ -60,7 +60,11 @@ export class SqliteStorage implements PrismaStorage {
   async applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
     const plan = planRunResults(results);
     if (plan.updates.length === 0) return results.map(() => false);
-    const applied = await this.client.transaction((db) => applyRunResults(db, plan, now));
+    // Children or finalize rows to insert make it two statements, hence a transaction.
+    const apply = (db: SqliteDb) => applyRunResults(db, plan, now);
+    const applied = await (plan.newRows.length > 0
+      ? this.client.transaction(apply)
+      : this.client.run(apply));
     return appliedFlags(
       results,
       applied.map((row) => row.execution_id),
@@ -72,8 +76,10 @@ export class SqliteStorage implements PrismaStorage {
   }
 
   advanceParent(executionId: string, advance: ParentAdvance, now: number): Promise<boolean> {
-    const run = advance.kind === 'waiting_for_finalize' ? 'transaction' : 'run';
-    return this.client[run]((db) => advanceParent(db, executionId, advance, now));
+    // With a finalize row to insert, two statements: a transaction (the update comes first).
+    return advance.kind === 'waiting_for_finalize'
+      ? this.client.transaction((db) => advanceParent(db, executionId, advance, now))
+      : this.client.run((db) => advanceParent(db, executionId, advance, now));
   }
 
   async cancelExecution(
