@@ -4,7 +4,6 @@
 // `prisma generate` only needs the bundled wasm, but the CLI first checks that a schema engine
 // binary exists, and that binary is downloaded from a host that may be unreachable. Unless
 // PRISMA_SCHEMA_ENGINE_BINARY is already set, point it at a stub that only answers `--version`.
-/* global process, console -- a Node script */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

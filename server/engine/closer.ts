@@ -8,41 +8,45 @@ import { toErrorStorageValue } from './errors';
 import type { ExecutorEvents } from './events';
 import type { Logger } from './logger';
 import { buildFinalize, type RunDependencies } from './runOutcome';
-import type { DurableStorage, ParentAdvance } from './storage';
+import { Batcher } from './batcher';
+import type { CloseResult, DurableStorage, ParentAdvance } from './storage';
 import type { ChildTaskOutput } from './types';
 
 export class Closer {
   /** Ids being followed up in this process, so the backstop loop does not race the fast path. */
   private readonly inFlight = new Set<string>();
+  /** Closes requested together (e.g. a batch of finished children) share storage calls. */
+  private readonly closes: Batcher<string, CloseResult>;
 
   constructor(
     private readonly storage: DurableStorage,
     private readonly deps: RunDependencies,
     private readonly events: ExecutorEvents,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.closes = new Batcher((ids) => storage.closeExecutions(ids, Date.now()), 500);
+  }
 
-  /** Closes `executionId` and whatever its close finishes in turn (parents up the tree). */
+  /** Closes `executionId`, then whatever its close finished in turn (parents up the tree). */
   async close(executionId: string): Promise<void> {
-    let next: string | null = executionId;
-    while (next !== null) {
-      const current: string = next;
-      if (this.inFlight.has(current)) return;
-      this.inFlight.add(current);
-      try {
-        const result = await this.storage.closeExecution(current, Date.now());
-        if (result.cancelledExecutionIds.length > 0) {
-          this.events.emit('cancelled', { executionIds: result.cancelledExecutionIds });
-          this.events.emit('finished', { executionIds: result.cancelledExecutionIds });
-        }
-        if (result.parentReadyToAdvanceExecutionId !== null) {
-          await this.advance(result.parentReadyToAdvanceExecutionId);
-        }
-        next = result.finishedParentExecutionId;
-        if (next !== null) this.events.emit('finished', { executionIds: [next] });
-      } finally {
-        this.inFlight.delete(current);
-      }
+    if (this.inFlight.has(executionId)) return;
+    this.inFlight.add(executionId);
+    let result: CloseResult;
+    try {
+      result = await this.closes.add(executionId);
+    } finally {
+      this.inFlight.delete(executionId);
+    }
+    if (result.cancelledExecutionIds.length > 0) {
+      this.events.emit('cancelled', { executionIds: result.cancelledExecutionIds });
+      this.events.emit('finished', { executionIds: result.cancelledExecutionIds });
+    }
+    if (result.parentReadyToAdvanceExecutionId !== null) {
+      await this.advance(result.parentReadyToAdvanceExecutionId);
+    }
+    if (result.finishedParentExecutionId !== null) {
+      this.events.emit('finished', { executionIds: [result.finishedParentExecutionId] });
+      await this.close(result.finishedParentExecutionId);
     }
   }
 

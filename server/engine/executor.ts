@@ -10,6 +10,7 @@ import {
   type DurableStorage,
   type DurableStorageQueries,
   type ExecutionListQuery,
+  type ExecutionRow,
   type ExecutionStats,
   type NewExecutionRow,
   type StorageNotification,
@@ -62,6 +63,8 @@ export class DurableExecutor {
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
   private readonly inserts: Batcher<NewExecutionRow, undefined>;
+  /** Reads for handles: many concurrent waits cost one storage call. */
+  private readonly reads: Batcher<string, ExecutionRow | null>;
   private readonly queries: ExecutionQueries;
   private state: ExecutorState = 'idle';
   private shutdownPromise: Promise<void> | null = null;
@@ -104,6 +107,10 @@ export class DurableExecutor {
     this.inserts = new Batcher(async (rows) => {
       await storage.insertExecutions(rows);
       return rows.map(() => undefined);
+    }, 500);
+    this.reads = new Batcher(async (ids) => {
+      const rows = new Map((await storage.getExecutions(ids)).map((r) => [r.executionId, r]));
+      return ids.map((id) => rows.get(id) ?? null);
     }, 500);
     this.events.on('workReady', () => this.scheduler.wakeup.wake());
     this.events.on('cancelled', ({ executionIds }) => this.scheduler.abort(executionIds));
@@ -275,6 +282,7 @@ export class DurableExecutor {
     return createTaskHandle<TOutput>(
       {
         storage: this.storage,
+        readExecution: (id) => this.reads.add(id),
         serializer: this.serializer,
         events: this.events,
         cancelExecution: (id) => this.cancel(id),

@@ -113,7 +113,11 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
     return Promise.resolve(applied);
   }
 
-  closeExecution(executionId: string, now: number): Promise<CloseResult> {
+  closeExecutions(executionIds: string[], now: number): Promise<CloseResult[]> {
+    return Promise.resolve(executionIds.map((id) => this.closeAndNotify(id, now)));
+  }
+
+  private closeAndNotify(executionId: string, now: number): CloseResult {
     const result = this.close(executionId, now);
     this.notify({ type: 'cancelled', executionIds: result.cancelledExecutionIds });
     this.notify({
@@ -123,7 +127,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
         ...(result.finishedParentExecutionId ? [result.finishedParentExecutionId] : []),
       ],
     });
-    return Promise.resolve(result);
+    return result;
   }
 
   private close(executionId: string, now: number): CloseResult {
@@ -284,6 +288,15 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   getExecution(executionId: string): Promise<ExecutionRow | null> {
     const row = this.rows.get(executionId);
     return Promise.resolve(row ? copy(row) : null);
+  }
+
+  getExecutions(executionIds: readonly string[]): Promise<ExecutionRow[]> {
+    return Promise.resolve(
+      executionIds.flatMap((id) => {
+        const row = this.rows.get(id);
+        return row ? [copy(row)] : [];
+      }),
+    );
   }
 
   findLostRunningExecutions(

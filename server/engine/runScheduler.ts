@@ -80,8 +80,9 @@ export class RunScheduler {
     // Runs that outlived the bound keep their lease (another executor recovers them); abort
     // them here so their timers are cleared and the process can exit.
     this.abort([...this.running.keys()]);
-    // Runs that finished during the wait may have scheduled a retry wake-up.
-    this.dueTimer.clear();
+    // Runs that finished during the wait may have scheduled a retry wake-up; the backstop
+    // loop may still schedule one while it stops.
+    this.dueTimer.dispose();
   }
 
   private async claimLoop(): Promise<void> {

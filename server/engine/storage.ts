@@ -187,8 +187,8 @@ export interface DurableStorage {
   applyRunResults(results: RunResult[], now: number): Promise<boolean[]>;
 
   /**
-   * Idempotent follow-up of one finished execution, in one transaction; a no-op unless its
-   * closeStatus is `ready`. Sets it `closed`; when it did not complete, cancels its active
+   * Idempotent follow-up of finished executions (a batch: the result at each id's index).
+   * For each, a no-op unless its closeStatus is `ready`. Sets it `closed`; when it did not complete, cancels its active
    * descendants (marked `closed`: their parents are finished too); then updates the parent:
    * - finalize task: parent `completed` with its output, or `finalize_task_failed`
    *   (only from `waiting_for_finalize_task`);
@@ -198,8 +198,10 @@ export interface DurableStorage {
    *   the errors of a parent already failed; the last completed child reports the parent
    *   ready to advance.
    * A parent that finished here gets closeStatus `ready`.
+   * Each id's follow-up is atomic; a batch lets completed children of one parent be counted
+   * with a few statements instead of a transaction each.
    */
-  closeExecution(executionId: string, now: number): Promise<CloseResult>;
+  closeExecutions(executionIds: string[], now: number): Promise<CloseResult[]>;
 
   /**
    * Moves a `waiting_for_children_tasks` parent whose children all finished (and none
@@ -228,6 +230,9 @@ export interface DurableStorage {
   listParentsReadyToAdvance(limit: number): Promise<string[]>;
 
   getExecution(executionId: string): Promise<ExecutionRow | null>;
+
+  /** The executions of `executionIds` that exist, in any order (one read for many waits). */
+  getExecutions(executionIds: readonly string[]): Promise<ExecutionRow[]>;
 
   /** Of `executionIds`, those whose status is no longer `running` with that token. */
   findLostRunningExecutions(

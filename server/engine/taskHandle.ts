@@ -4,7 +4,7 @@ import { DurableExecutionCancelledError, DurableExecutionNotFoundError } from '.
 import type { ExecutorEvents } from './events';
 import { toTaskExecution } from './executionView';
 import type { SafeSerializer } from './serializer';
-import type { DurableStorage } from './storage';
+import type { DurableStorage, ExecutionRow } from './storage';
 import type { FinishedTaskExecution, TaskExecution } from './types';
 import { isFinishedStatus } from './types';
 
@@ -25,6 +25,8 @@ export interface TaskHandle<TOutput> {
 
 export interface HandleDependencies {
   storage: DurableStorage;
+  /** Reads one execution; concurrent reads are merged into one storage call. */
+  readExecution: (executionId: string) => Promise<ExecutionRow | null>;
   serializer: SafeSerializer;
   events: ExecutorEvents;
   cancelExecution: (executionId: string) => Promise<void>;
@@ -37,7 +39,7 @@ export function createTaskHandle<TOutput>(
   executionId: string,
 ): TaskHandle<TOutput> {
   const read = async (): Promise<TaskExecution<TOutput>> => {
-    const row = await deps.storage.getExecution(executionId);
+    const row = await deps.readExecution(executionId);
     if (!row) throw new DurableExecutionNotFoundError(`Execution ${executionId} not found`);
     const children = row.childrenCount > 0 ? await deps.storage.getChildren(executionId) : null;
     return toTaskExecution<TOutput>(deps.serializer, row, children);

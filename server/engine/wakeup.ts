@@ -33,11 +33,12 @@ export class Wakeup {
 export class EarliestTimer {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private at = Number.POSITIVE_INFINITY;
+  private disposed = false;
 
   constructor(private readonly onFire: () => void) {}
 
   schedule(at: number): void {
-    if (at >= this.at) return;
+    if (this.disposed || at >= this.at) return;
     this.clear();
     this.at = at;
     this.timer = setTimeout(
@@ -54,5 +55,11 @@ export class EarliestTimer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.at = Number.POSITIVE_INFINITY;
+  }
+
+  /** Clears the timer for good: a late schedule (a store call that returns after a shutdown) is ignored. */
+  dispose(): void {
+    this.disposed = true;
+    this.clear();
   }
 }

@@ -59,7 +59,7 @@ export async function runDifferentialScenario(actual: PrismaStorage): Promise<vo
     for (let round = 0; round < 5; round += 1) {
       const ids = (await both('list to close', (s) => s.listExecutionsToClose(100))).sort();
       if (ids.length === 0) return;
-      for (const id of ids) await both(`close ${id}`, (s) => s.closeExecution(id, now));
+      await both(`close ${ids.join(',')}`, (s) => s.closeExecutions(ids, now));
     }
   };
   const claim = (taskIds: string[], limit: number, now: number, expireMs = 1000) =>

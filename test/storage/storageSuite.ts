@@ -106,9 +106,14 @@ export function describeStorage(name: string, createFixture: () => StorageFixtur
         })),
         T0 + 3,
       );
-      const results = await Promise.all(
-        children.map(({ executionId }, i) => stores[i % 4]!.closeExecution(executionId, T0 + 4)),
+      // Four stores close batches of 30 at once: counts stay exact, the parent is reported once.
+      const batches = [0, 1, 2, 3].map((i) =>
+        children.slice(i * 30, i * 30 + 30).map(({ executionId }) => executionId),
       );
+      const results = (
+        await Promise.all(batches.map((ids, i) => stores[i]!.closeExecutions(ids, T0 + 4)))
+      ).flat();
+      expect(results).toHaveLength(120);
       expect(results.filter((r) => r.parentReadyToAdvanceExecutionId === 'cp')).toHaveLength(1);
       expect(await storage.getExecution('cp')).toMatchObject({
         status: 'waiting_for_children_tasks',
@@ -137,11 +142,11 @@ export function describeStorage(name: string, createFixture: () => StorageFixtur
       await Promise.all([
         ...children
           .slice(0, 40)
-          .map(({ executionId }, i) => stores[i % 4]!.closeExecution(executionId, T0 + 4)),
+          .map(({ executionId }, i) => stores[i % 4]!.closeExecutions([executionId], T0 + 4)),
         stores[1]!.cancelExecution('xp', failed, T0 + 4),
       ]);
       for (let ids = await storage.listExecutionsToClose(100); ids.length > 0;) {
-        await Promise.all(ids.map((id) => storage.closeExecution(id, T0 + 5)));
+        await storage.closeExecutions(ids, T0 + 5);
         ids = await storage.listExecutionsToClose(100);
       }
       const rows = await storage.listExecutions({ limit: 1000 });
@@ -219,8 +224,8 @@ async function pruneScenario(storage: PrismaStorage): Promise<void> {
     ],
     T0 + 3,
   );
-  await storage.closeExecution('t0', T0 + 4);
-  await storage.closeExecution('tree', T0 + 4);
+  await storage.closeExecutions(['t0'], T0 + 4);
+  await storage.closeExecutions(['tree'], T0 + 4);
   await storage.cancelExecution('busy', failed, T0 + 5);
   expect(b0!.executionId).toBe('b0');
 
@@ -229,7 +234,7 @@ async function pruneScenario(storage: PrismaStorage): Promise<void> {
   expect(await storage.getExecution('old')).toBeNull();
   expect(await storage.getExecution('t0')).toBeNull();
   expect(await storage.getExecution('busy')).not.toBeNull();
-  await storage.closeExecution('busy', T0 + 6);
+  await storage.closeExecutions(['busy'], T0 + 6);
   expect(await storage.pruneFinishedExecutions({ olderThan: new Date(T0 + 1) })).toBe(0);
   expect(await storage.pruneFinishedExecutions({ olderThan, batchSize: 1 })).toBe(2);
   expect(await storage.getExecution('new')).not.toBeNull();

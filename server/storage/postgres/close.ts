@@ -132,17 +132,18 @@ export function closeStatements(db: PgDb): CloseStatements {
 }
 
 /**
- * The common close in one statement: a completed child (not a finalize task) marks itself
- * closed and counts itself in its parent. Null when the row is anything else (or not waiting
- * for its close): the general transaction then decides.
+ * The common close in one statement, for a whole batch: completed children (not finalize
+ * tasks) mark themselves closed and are counted in their parents. Returns each closed id's
+ * result; the general transaction decides for the other ids.
  */
-export async function closeCompletedChild(
+export async function closeCompletedChildren(
   db: PgDb,
-  executionId: string,
+  executionIds: readonly string[],
   now: number,
-): Promise<CloseResult | null> {
+): Promise<Map<string, CloseResult>> {
   const rows = await db.$queryRaw<
     {
+      execution_id: string;
       parent_execution_id: string;
       status: string | null;
       finished_children_count: number | null;
@@ -151,28 +152,42 @@ export async function closeCompletedChild(
   >`
     WITH closed AS (
       UPDATE task_executions SET close_status = 'closed'
-      WHERE execution_id = ${executionId} AND close_status = 'ready' AND status = 'completed'
-        AND is_finalize_task = FALSE AND parent_execution_id IS NOT NULL
-      RETURNING parent_execution_id
+      WHERE execution_id = ANY(${[...executionIds]}::text[]) AND close_status = 'ready'
+        AND status = 'completed' AND is_finalize_task = FALSE AND parent_execution_id IS NOT NULL
+      RETURNING execution_id, parent_execution_id
+    ),
+    per_parent AS (
+      SELECT parent_execution_id, count(*) AS n FROM closed GROUP BY parent_execution_id
     ),
     counted AS (
       UPDATE task_executions AS p
-      SET finished_children_count = p.finished_children_count + 1, updated_at = ${now}::bigint
-      FROM closed WHERE p.execution_id = closed.parent_execution_id
-      RETURNING p.status, p.finished_children_count, p.children_count
+      SET finished_children_count = p.finished_children_count + per_parent.n,
+        updated_at = ${now}::bigint
+      FROM per_parent WHERE p.execution_id = per_parent.parent_execution_id
+      RETURNING p.execution_id, p.status, p.finished_children_count, p.children_count
     )
-    SELECT closed.parent_execution_id, counted.*
-    FROM closed LEFT JOIN counted ON TRUE`;
-  const row = rows[0];
-  if (!row) return null;
-  const ready =
-    row.status === 'waiting_for_children_tasks' &&
-    toNumber(row.finished_children_count ?? 0) >= toNumber(row.children_count ?? 0);
-  return {
-    cancelledExecutionIds: [],
-    finishedParentExecutionId: null,
-    parentReadyToAdvanceExecutionId: ready ? row.parent_execution_id : null,
-  };
+    SELECT closed.execution_id, closed.parent_execution_id,
+      counted.status, counted.finished_children_count, counted.children_count
+    FROM closed LEFT JOIN counted ON counted.execution_id = closed.parent_execution_id`;
+  const results = new Map<string, CloseResult>();
+  const reported = new Set<string>();
+  // Each ready parent is reported once, by the last of its children in the batch (the one
+  // whose count completed it, as when closing one at a time).
+  const order = new Map(executionIds.map((id, index) => [id, index]));
+  rows.sort((a, b) => (order.get(b.execution_id) ?? 0) - (order.get(a.execution_id) ?? 0));
+  for (const row of rows) {
+    const ready =
+      row.status === 'waiting_for_children_tasks' &&
+      toNumber(row.finished_children_count ?? 0) >= toNumber(row.children_count ?? 0) &&
+      !reported.has(row.parent_execution_id);
+    if (ready) reported.add(row.parent_execution_id);
+    results.set(row.execution_id, {
+      cancelledExecutionIds: [],
+      finishedParentExecutionId: null,
+      parentReadyToAdvanceExecutionId: ready ? row.parent_execution_id : null,
+    });
+  }
+  return results;
 }
 
 /** Target `cancelled` with closeStatus `ready`, then its active descendants. */

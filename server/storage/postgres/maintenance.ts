@@ -55,6 +55,12 @@ export async function getExecution(db: PgDb, executionId: string) {
   return rows[0] ?? null;
 }
 
+export function getExecutions(db: PgDb, executionIds: readonly string[]) {
+  if (executionIds.length === 0) return Promise.resolve([] as DbExecutionRow[]);
+  return db.$queryRaw<DbExecutionRow[]>`
+    SELECT * FROM task_executions WHERE execution_id = ANY(${[...executionIds]}::text[])`;
+}
+
 export function getChildren(db: PgDb, parentExecutionId: string) {
   return db.$queryRaw<DbExecutionRow[]>`
     SELECT * FROM task_executions

@@ -28,13 +28,14 @@ import { appliedFlags, planRunResults } from '../runResults';
 import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
 import type { PgClient } from './client';
-import { advanceParent, cancelExecution, closeCompletedChild, closeStatements } from './close';
+import { advanceParent, cancelExecution, closeCompletedChildren, closeStatements } from './close';
 import { claimReady, insertRows, nextDueAt } from './enqueue';
 import type { PgListener } from './listener';
 import {
   findLostRunningExecutions,
   getChildren,
   getExecution,
+  getExecutions,
   listExecutionsToClose,
   listParentsReadyToAdvance,
   pruneFinishedTrees,
@@ -88,9 +89,15 @@ export class PostgresStorage implements PrismaStorage {
     );
   }
 
-  async closeExecution(executionId: string, now: number): Promise<CloseResult> {
-    const fast = await this.client.run((db) => closeCompletedChild(db, executionId, now));
-    if (fast) return fast;
+  async closeExecutions(executionIds: string[], now: number): Promise<CloseResult[]> {
+    const fast = await this.client.run((db) => closeCompletedChildren(db, executionIds, now));
+    const results: CloseResult[] = [];
+    for (const id of executionIds) results.push(fast.get(id) ?? (await this.closeOne(id, now)));
+    return results;
+  }
+
+  /** The general close of one execution, in its own transaction (locks parent first). */
+  private async closeOne(executionId: string, now: number): Promise<CloseResult> {
     const result = await this.client.transaction((db) =>
       closeExecution(closeStatements(db), executionId, now),
     );
@@ -155,6 +162,11 @@ export class PostgresStorage implements PrismaStorage {
   async getExecution(executionId: string): Promise<ExecutionRow | null> {
     const row = await this.client.run((db) => getExecution(db, executionId));
     return row ? toExecutionRow(row) : null;
+  }
+
+  async getExecutions(executionIds: readonly string[]): Promise<ExecutionRow[]> {
+    const rows = await this.client.run((db) => getExecutions(db, executionIds));
+    return rows.map(toExecutionRow);
   }
 
   findLostRunningExecutions(

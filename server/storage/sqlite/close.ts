@@ -5,7 +5,7 @@
  */
 import type { DurableExecutionErrorStorageValue } from '@/server/engine/errors';
 import { CASCADE_CANCELLED_ERROR } from '@/server/engine/storage';
-import type { ParentAdvance } from '@/server/engine/storage';
+import type { CloseResult, ParentAdvance } from '@/server/engine/storage';
 import type { ChildTaskError, TaskExecutionStatus } from '@/server/engine/types';
 import { CHILDREN_TASKS_FAILED_ERROR_JSON } from '../closeExecution';
 import type { CloseStatements } from '../closeExecution';
@@ -33,6 +33,67 @@ export async function cancelDescendants(db: SqliteDb, rootId: string, now: numbe
     WHERE execution_id IN (SELECT execution_id FROM tree) AND status IN ${ACTIVE_STATUS_LIST}
     RETURNING execution_id`;
   return rows.map((row) => row.execution_id);
+}
+
+/**
+ * The common close of a batch: completed children (not finalize tasks) waiting for their close
+ * are marked closed and counted in their parents with two statements, whatever the batch
+ * size. Must run first in a write transaction (its first statement is the write). Returns
+ * each closed id's result; other ids are left to the general close.
+ */
+export async function closeCompletedChildren(
+  db: SqliteDb,
+  executionIds: readonly string[],
+  now: number,
+): Promise<Map<string, CloseResult>> {
+  const closed = await db.$queryRaw<{ execution_id: string; parent_execution_id: string }[]>`
+    UPDATE task_executions SET close_status = 'closed'
+    WHERE execution_id IN (SELECT value FROM json_each(${JSON.stringify(executionIds)}))
+      AND close_status = 'ready' AND status = 'completed'
+      AND is_finalize_task = 0 AND parent_execution_id IS NOT NULL
+    RETURNING execution_id, parent_execution_id`;
+  const results = new Map<string, CloseResult>();
+  if (closed.length === 0) return results;
+  const perParent = new Map<string, number>();
+  for (const row of closed) {
+    perParent.set(row.parent_execution_id, (perParent.get(row.parent_execution_id) ?? 0) + 1);
+  }
+  const counts = [...perParent].map(([id, n]) => ({ id, n }));
+  const parents = await db.$queryRaw<
+    {
+      execution_id: string;
+      status: string;
+      finished_children_count: number | bigint;
+      children_count: number | bigint;
+    }[]
+  >`
+    UPDATE task_executions AS p
+    SET finished_children_count = p.finished_children_count + (c.value ->> 'n'), updated_at = ${now}
+    FROM json_each(${JSON.stringify(counts)}) AS c
+    WHERE p.execution_id = c.value ->> 'id'
+    RETURNING execution_id, status, finished_children_count, children_count`;
+  const readyParents = new Set(
+    parents
+      .filter(
+        (parent) =>
+          parent.status === 'waiting_for_children_tasks' &&
+          toNumber(parent.finished_children_count) >= toNumber(parent.children_count),
+      )
+      .map((parent) => parent.execution_id),
+  );
+  // Each ready parent is reported once, by the last of its children in the batch (the one
+  // whose count completed it, as when closing one at a time).
+  const order = new Map(executionIds.map((id, index) => [id, index]));
+  closed.sort((a, b) => (order.get(b.execution_id) ?? 0) - (order.get(a.execution_id) ?? 0));
+  for (const row of closed) {
+    const ready = readyParents.delete(row.parent_execution_id);
+    results.set(row.execution_id, {
+      cancelledExecutionIds: [],
+      finishedParentExecutionId: null,
+      parentReadyToAdvanceExecutionId: ready ? row.parent_execution_id : null,
+    });
+  }
+  return results;
 }
 
 export function closeStatements(db: SqliteDb): CloseStatements {

@@ -55,6 +55,12 @@ export async function getExecution(db: SqliteDb, executionId: string) {
   return rows[0] ?? null;
 }
 
+export function getExecutions(db: SqliteDb, executionIds: readonly string[]) {
+  if (executionIds.length === 0) return Promise.resolve([] as DbExecutionRow[]);
+  return db.$queryRaw<DbExecutionRow[]>`
+    SELECT * FROM task_executions WHERE execution_id IN (SELECT value FROM json_each(${JSON.stringify(executionIds)}))`;
+}
+
 export function getChildren(db: SqliteDb, parentExecutionId: string) {
   return db.$queryRaw<DbExecutionRow[]>`
     SELECT * FROM task_executions

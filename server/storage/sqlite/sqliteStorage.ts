@@ -24,12 +24,13 @@ import { appliedFlags, planRunResults } from '../runResults';
 import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
 import type { SqliteClient, SqliteDb } from './client';
-import { advanceParent, cancelExecution, closeStatements } from './close';
+import { advanceParent, cancelExecution, closeCompletedChildren, closeStatements } from './close';
 import { claimReady, insertRows, nextDueAt } from './enqueue';
 import {
   findLostRunningExecutions,
   getChildren,
   getExecution,
+  getExecutions,
   listExecutionsToClose,
   listParentsReadyToAdvance,
   pruneFinishedTrees,
@@ -71,8 +72,18 @@ export class SqliteStorage implements PrismaStorage {
     );
   }
 
-  closeExecution(executionId: string, now: number): Promise<CloseResult> {
-    return this.client.transaction((db) => closeExecution(closeStatements(db), executionId, now));
+  closeExecutions(executionIds: string[], now: number): Promise<CloseResult[]> {
+    // One write transaction for the batch; its first statement (the completed children's
+    // close) is a write, as ./client.ts requires.
+    return this.client.transaction(async (db) => {
+      const fast = await closeCompletedChildren(db, executionIds, now);
+      const statements = closeStatements(db);
+      const results: CloseResult[] = [];
+      for (const id of executionIds) {
+        results.push(fast.get(id) ?? (await closeExecution(statements, id, now)));
+      }
+      return results;
+    });
   }
 
   advanceParent(executionId: string, advance: ParentAdvance, now: number): Promise<boolean> {
@@ -108,6 +119,11 @@ export class SqliteStorage implements PrismaStorage {
   async getExecution(executionId: string): Promise<ExecutionRow | null> {
     const row = await this.client.run((db) => getExecution(db, executionId));
     return row ? toExecutionRow(row) : null;
+  }
+
+  async getExecutions(executionIds: readonly string[]): Promise<ExecutionRow[]> {
+    const rows = await this.client.run((db) => getExecutions(db, executionIds));
+    return rows.map(toExecutionRow);
   }
 
   findLostRunningExecutions(
