@@ -39,7 +39,8 @@ async function main() {
   const targetFor = async (store: string): Promise<string> => {
     if (store === 'memory') return 'memory';
     if (store === 'sqlite') return `file:${join(workDir, `bench-${databases++}.db`)}`;
-    cluster ??= await startPgCluster(workDir, { durable: true });
+    // Its own parent folder: postgres must be able to traverse it (mkdtemp folders are 0700).
+    cluster ??= await startPgCluster(join(tmpdir(), 'durably-bench-pg'), { durable: true });
     const name = `bench_${databases++}`;
     const admin = new pg.Client({ connectionString: cluster.url() });
     await admin.connect();
