@@ -24,6 +24,9 @@ export class ExecutorEvents {
   } = { workReady: new Set(), finished: new Set(), cancelled: new Set(), updated: new Set() };
   /** Finish waiters by execution id: O(1) per finished execution, however many waits. */
   private readonly finishWaiters = new Map<string, Set<() => void>>();
+  /** The latest finished ids (bounded), so a wait that starts late still sees the event. */
+  private readonly recentlyFinished = new Set<string>();
+  private static readonly RECENTLY_FINISHED_LIMIT = 10_000;
 
   on<K extends keyof ExecutorEventMap>(
     event: K,
@@ -36,12 +39,26 @@ export class ExecutorEvents {
   emit<K extends keyof ExecutorEventMap>(event: K, payload: ExecutorEventMap[K]): void {
     if (event === 'finished') {
       for (const id of (payload as ExecutorEventMap['finished']).executionIds) {
+        this.rememberFinished(id);
         const waiters = this.finishWaiters.get(id);
         if (waiters) for (const waiter of [...waiters]) waiter();
       }
     }
     for (const listener of [...this.listeners[event]]) listener(payload);
     if (event === 'finished') this.emit('updated', payload as ExecutorEventMap['finished']);
+  }
+
+  /** Whether this process saw `executionId` finish recently. */
+  finishedRecently(executionId: string): boolean {
+    return this.recentlyFinished.has(executionId);
+  }
+
+  private rememberFinished(executionId: string): void {
+    this.recentlyFinished.add(executionId);
+    if (this.recentlyFinished.size > ExecutorEvents.RECENTLY_FINISHED_LIMIT) {
+      const oldest = this.recentlyFinished.values().next().value;
+      if (oldest !== undefined) this.recentlyFinished.delete(oldest);
+    }
   }
 
   /** Calls `listener` when `executionId` finishes; returns the unsubscribe. */

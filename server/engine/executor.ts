@@ -146,7 +146,7 @@ export class DurableExecutor {
     options?: TaskEnqueueOptions,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
     const executionId = await this.enqueueTaskById(task.id, input, options);
-    return this.handle(task.id, executionId);
+    return this.handle(task.id, executionId, true);
   }
 
   /** Enqueues by task id with untyped input (validated like any enqueue). For APIs. */
@@ -278,7 +278,11 @@ export class DurableExecutor {
     this.unsubscribeStorage = null;
   }
 
-  private handle<TOutput>(taskId: string, executionId: string): TaskHandle<TOutput> {
+  private handle<TOutput>(
+    taskId: string,
+    executionId: string,
+    enqueued = false,
+  ): TaskHandle<TOutput> {
     return createTaskHandle<TOutput>(
       {
         storage: this.storage,
@@ -290,6 +294,7 @@ export class DurableExecutor {
       },
       taskId,
       executionId,
+      enqueued,
     );
   }
 

@@ -32,6 +32,7 @@ export class RunScheduler {
   private readonly results: Batcher<RunResult, boolean>;
   private readonly shutdown: [CancelSignal, () => void] = createCancelSignal();
   private stopping = false;
+  private waitingForCapacity = false;
   /** Set once stop() returns: results of runs that outlived the shutdown are dropped. */
   private stopped = false;
   private loop: Promise<void> | null = null;
@@ -112,7 +113,11 @@ export class RunScheduler {
           continue;
         }
       }
+      // A finished run frees a slot; it need only wake a loop that waits for one. Other new
+      // work (enqueues, children, retries, notifications) has wake-ups of its own.
+      this.waitingForCapacity = limit <= 0;
       if (!this.stopping) await this.wakeup.wait(this.options.backstopPollMs);
+      this.waitingForCapacity = false;
     }
   }
 
@@ -128,7 +133,7 @@ export class RunScheduler {
       .catch((error: unknown) => this.logger.error(`Run of ${row.executionId} failed`, error))
       .finally(() => {
         this.running.delete(row.executionId);
-        this.wakeup.wake();
+        if (this.waitingForCapacity) this.wakeup.wake();
       });
   }
 

@@ -33,11 +33,17 @@ export interface HandleDependencies {
   defaultPollingIntervalMs: number;
 }
 
+/**
+ * `enqueued`: the execution was just enqueued by this process, so it is known active: its
+ * first wait skips the read and waits for the finish event (or a late one it remembers).
+ */
 export function createTaskHandle<TOutput>(
   deps: HandleDependencies,
   taskId: string,
   executionId: string,
+  enqueued = false,
 ): TaskHandle<TOutput> {
+  let knownActive = enqueued;
   const read = async (): Promise<TaskExecution<TOutput>> => {
     const row = await deps.readExecution(executionId);
     if (!row) throw new DurableExecutionNotFoundError(`Execution ${executionId} not found`);
@@ -63,6 +69,12 @@ export function createTaskHandle<TOutput>(
           signal,
         );
         try {
+          if (knownActive && !deps.events.finishedRecently(executionId)) {
+            knownActive = false;
+            await finishedOrTimeout.promise;
+            continue;
+          }
+          knownActive = false;
           const execution = await read();
           if (isFinishedStatus(execution.status)) {
             return execution as FinishedTaskExecution<TOutput>;

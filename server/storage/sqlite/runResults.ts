@@ -3,6 +3,8 @@
  * UPDATE ... FROM json_each over every result (status `running` and the same lease token, or
  * the result is dropped), then one INSERT of the children / finalize rows of the results that
  * applied. The UPDATE comes first, so the transaction takes the write lock before reading.
+ * `+t.status` keeps SQLite from driving the join by the status index (every running row,
+ * each re-reading the whole JSON batch): the batch drives it, one primary-key lookup a row.
  */
 import type { RunResultsPlan } from '../runResults';
 import { CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
@@ -54,7 +56,7 @@ export async function applyRunResults(
         r.value ->> 'finalize_task_id' AS finalize_task_id, r.value ->> 'ord' AS ord
       FROM json_each(${JSON.stringify(updates)}) AS r
     ) AS v
-    WHERE t.execution_id = v.execution_id AND t.status = 'running'
+    WHERE t.execution_id = v.execution_id AND +t.status = 'running'
       AND t.lease_token = v.lease_token
     RETURNING execution_id, status`;
   if (applied.length > 0 && newRows.length > 0) {
