@@ -38,7 +38,7 @@ export async function createPrismaStorage(options: PrismaStorageOptions): Promis
   const client = PgClient.open(target.url, logger, { poolSize: options.poolSize });
   let listener: PgListener | null = null;
   if (options.listen ?? true) {
-    listener = new PgListener(target.url, logger);
+    listener = new PgListener(target.url, logger, client.origin);
     const listening = await listener.start(async (payload) => {
       await client.prisma.$executeRaw`SELECT pg_notify(${NOTIFY_CHANNEL}, ${payload})`;
     });

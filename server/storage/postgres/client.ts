@@ -3,6 +3,7 @@
  * when PostgreSQL aborts one as a deadlock victim or serialization failure) and the sender of
  * NOTIFY messages on the `durably` channel.
  */
+import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { Logger } from '@/server/engine/logger';
@@ -24,6 +25,11 @@ export interface PgClientOptions {
 }
 
 export class PgClient {
+  /**
+   * Marks this client's notifications, so its own listener can skip them: the engine in this
+   * process already woke itself for what it changed, and an echo would cost a needless claim.
+   */
+  readonly origin = randomUUID();
   private constructor(
     readonly prisma: PrismaClient,
     private readonly pool: pg.Pool,
@@ -79,7 +85,7 @@ export class PgClient {
    * logged: the change is done, and the backstop poll covers a lost notification.
    */
   async notify(notifications: StorageNotification[]): Promise<void> {
-    const payloads = notifications.flatMap(toPayloads);
+    const payloads = notifications.flatMap((n) => toPayloads(n, this.origin));
     if (payloads.length === 0) return;
     try {
       await this.prisma.$executeRaw`
@@ -96,14 +102,14 @@ export class PgClient {
 }
 
 /** One payload per notification, ids split so that each payload fits NOTIFY's limit. */
-function toPayloads(notification: StorageNotification): string[] {
-  if (notification.type === 'work_ready') return [JSON.stringify(notification)];
+function toPayloads(notification: StorageNotification, origin: string): string[] {
+  if (notification.type === 'work_ready') return [JSON.stringify({ ...notification, origin })];
   const payloads: string[] = [];
   let chunk: string[] = [];
   let size = 64;
   const flush = () => {
     if (chunk.length > 0) {
-      payloads.push(JSON.stringify({ type: notification.type, executionIds: chunk }));
+      payloads.push(JSON.stringify({ type: notification.type, executionIds: chunk, origin }));
     }
     chunk = [];
     size = 64;

@@ -14,10 +14,11 @@ import type { StorageNotification } from '@/server/engine/storage';
 import { NOTIFY_CHANNEL } from './client';
 import { CONNECT_TIMEOUT_MS } from './connect';
 
+const origin = z.string().optional();
 const notificationSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('work_ready') }),
-  z.object({ type: z.literal('cancelled'), executionIds: z.array(z.string()) }),
-  z.object({ type: z.literal('finished'), executionIds: z.array(z.string()) }),
+  z.object({ type: z.literal('work_ready'), origin }),
+  z.object({ type: z.literal('cancelled'), executionIds: z.array(z.string()), origin }),
+  z.object({ type: z.literal('finished'), executionIds: z.array(z.string()), origin }),
   z.object({ type: z.literal('probe'), id: z.string() }),
 ]);
 
@@ -34,9 +35,11 @@ export class PgListener {
   private reconnectDelayMs = 100;
   private closed = false;
 
+  /** `ignoredOrigin`: notifications sent by this process's own client are not echoed back. */
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
+    private readonly ignoredOrigin: string | null = null,
   ) {}
 
   /**
@@ -146,7 +149,9 @@ export class PgListener {
       this.probes.get(parsed.id)?.();
       return;
     }
-    this.emit(parsed);
+    const { origin: sender, ...notification } = parsed;
+    if (sender !== undefined && sender === this.ignoredOrigin) return;
+    this.emit(notification);
   }
 
   private emit(notification: StorageNotification): void {
