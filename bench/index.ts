@@ -62,7 +62,12 @@ async function main() {
         report(row, rows);
       }
       if (store === 'postgres' && ceiling) {
-        const result = await multiProcessThroughput(await targetFor(store));
+        const latencyAcross = await withWorkers(1, await targetFor(store), 'latencyEnqueueOnly');
+        report(
+          { workload: 'W2 latency, task run by another process', store, ...latencyAcross },
+          rows,
+        );
+        const result = await withWorkers(4, await targetFor(store), 'throughputEnqueueOnly');
         report(
           {
             workload: 'W1 throughput, 4 worker processes',
@@ -104,9 +109,9 @@ function report(row: Row, rows: Row[]): void {
   else process.stderr.write(`  done: ${row.workload} on ${row.store}\n`);
 }
 
-/** 4 worker processes run while this process's enqueuer enqueues and waits. */
-async function multiProcessThroughput(url: string) {
-  const workers = Array.from({ length: 4 }, () =>
+/** `count` worker processes run the tasks while a process without an executor enqueues and waits. */
+async function withWorkers(count: number, url: string, workload: string) {
+  const workers = Array.from({ length: count }, () =>
     spawn(tsx, ['bench/worker.ts', url], { stdio: ['ignore', 'pipe', 'inherit'] }),
   );
   try {
@@ -119,7 +124,7 @@ async function multiProcessThroughput(url: string) {
           }),
       ),
     );
-    return await runJson(['throughputEnqueueOnly', url]);
+    return await runJson([workload, url]);
   } finally {
     for (const worker of workers) worker.kill('SIGTERM');
     await Promise.all(

@@ -33,7 +33,10 @@ async function main(): Promise<WorkloadResult> {
       // The enqueuing process of the multi-process run: its executor runs nothing.
       return withStorage((storage) => throughput(storage, false));
     case 'latency':
-      return withStorage(latency);
+      return withStorage((storage) => latency(storage));
+    case 'latencyEnqueueOnly':
+      // The waiting process of the cross-process run: a worker process runs the tasks.
+      return withStorage((storage) => latency(storage, false));
     case 'fanOut':
       return withStorage(fanOut);
     case 'ceiling':

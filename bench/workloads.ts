@@ -68,8 +68,11 @@ export async function throughput(
 }
 
 /** W2: 200 times in sequence, enqueue one task and wait for it. Latency percentiles. */
-export async function latency(storage: BenchStorage): Promise<WorkloadResult> {
-  const executor = newExecutor(storage, true);
+export async function latency(
+  storage: BenchStorage,
+  runsInProcess = true,
+): Promise<WorkloadResult> {
+  const executor = newExecutor(storage, runsInProcess);
   const samples: number[] = [];
   for (let i = 0; i < 220; i++) {
     const started = performance.now();

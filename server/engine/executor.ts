@@ -113,6 +113,9 @@ export class DurableExecutor {
       return ids.map((id) => rows.get(id) ?? null);
     }, 500);
     this.events.on('workReady', () => this.scheduler.wakeup.wake());
+    // Listening starts with the executor's life, not with start(): an executor that only
+    // enqueues and waits (a web app with workers elsewhere) still hears executions finish.
+    this.unsubscribeStorage = storage.subscribe?.((n) => this.onNotification(n)) ?? null;
     this.events.on('cancelled', ({ executionIds }) => this.scheduler.abort(executionIds));
     const builders = createPlainTaskBuilders(this.registry);
     this.task = builders.task;
@@ -255,7 +258,6 @@ export class DurableExecutor {
   start(): void {
     if (this.state !== 'idle') return;
     this.state = 'started';
-    this.unsubscribeStorage = this.storage.subscribe?.((n) => this.onNotification(n)) ?? null;
     this.scheduler.start();
     this.maintenance.start();
   }
