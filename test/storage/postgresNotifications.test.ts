@@ -1,5 +1,6 @@
 /** LISTEN/NOTIFY between stores on one PostgreSQL database, and the fallback without it. */
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { DurableExecutor } from '@/server/engine';
 import type { StorageNotification } from '@/server/engine/storage';
 import type { PrismaStorage } from '@/server/storage';
 import { PgListener } from '@/server/storage/postgres/listener';
@@ -77,4 +78,40 @@ describe('PostgreSQL notifications', () => {
     expect(await listener.start(() => Promise.resolve())).toBe(false);
     expect(logger.error).toHaveBeenCalledWith(expect.stringMatching(/falling back to polling/));
   });
+
+  it('does not echo a store its own notifications', async () => {
+    const writer = await fixture.open();
+    const other = await fixture.openSibling();
+    const inbox = collect(writer);
+    await writer.insertExecutions([newRow('echo1', 'a')]);
+    await other.insertExecutions([newRow('echo2', 'a')]);
+    // Notifications arrive in commit order: once the other store's is in, the writer's own
+    // would be in too, had it been echoed.
+    await until(() => inbox.received.some((n) => n.type === 'work_ready'));
+    expect(inbox.received.filter((n) => n.type === 'work_ready')).toHaveLength(1);
+    inbox.unsubscribe();
+  });
+
+  it('lets an executor that runs nothing hear a finish from an executor in another store', async () => {
+    const waiterStore = await fixture.open();
+    const runnerStore = await fixture.openSibling();
+    const waiter = new DurableExecutor(waiterStore, { logger: silentLogger });
+    const runner = new DurableExecutor(runnerStore, {
+      logger: silentLogger,
+      backgroundProcessIntraBatchSleepMs: 60_000,
+    });
+    const define = (executor: DurableExecutor) =>
+      executor.task({ id: 'double', timeoutMs: 1000, run: (_ctx, n: number) => n * 2 });
+    const task = define(waiter);
+    define(runner);
+    runner.start();
+    try {
+      const handle = await waiter.enqueueTask(task, 21);
+      // With a one-minute poll, only the runner's NOTIFY can end this wait in time.
+      const finished = await handle.waitAndGetTaskFinishedExecution({ pollingIntervalMs: 60_000 });
+      expect(finished.status === 'completed' && finished.output).toBe(42);
+    } finally {
+      await Promise.all([waiter.shutdown(), runner.shutdown()]);
+    }
+  }, 20_000);
 });
