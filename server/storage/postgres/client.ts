@@ -85,7 +85,7 @@ export class PgClient {
    * logged: the change is done, and the backstop poll covers a lost notification.
    */
   async notify(notifications: StorageNotification[]): Promise<void> {
-    const payloads = notifications.flatMap((n) => toPayloads(n, this.origin));
+    const payloads = this.payloadsFor(notifications);
     if (payloads.length === 0) return;
     try {
       await this.prisma.$executeRaw`
@@ -93,6 +93,11 @@ export class PgClient {
     } catch (error) {
       this.logger.error('Could not send a PostgreSQL notification', error);
     }
+  }
+
+  /** NOTIFY payloads of `notifications`, marked with this client's origin. */
+  payloadsFor(notifications: StorageNotification[]): string[] {
+    return notifications.flatMap((n) => toPayloads(n, this.origin));
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import type { ClaimRequest } from '@/server/engine/storage';
 import type { DbExecutionRow, NewRowJson } from '../rows';
 import { sortByReadyOrder, toNumber } from '../rows';
 import { INSERT_COLUMNS } from '../sqlFragments';
-import type { PgDb } from './client';
+import { NOTIFY_CHANNEL, type PgDb } from './client';
 
 /** The record type of a JSON batch of new rows (../rows.ts NewRowJson). */
 const NEW_ROW_RECORD = raw(`r(execution_id text, task_id text, run_input text,
@@ -30,9 +30,19 @@ export function insertRowsSql(rows: NewRowJson[], where: Sql = sql`TRUE`): Sql {
     ORDER BY r.ord`;
 }
 
-export async function insertRows(db: PgDb, rows: NewRowJson[]): Promise<void> {
+/**
+ * Inserts and announces in one statement: NOTIFY is transactional, so the notification is
+ * delivered when the insert commits, without a round trip of its own on the enqueue path.
+ */
+export async function insertRowsAndNotify(
+  db: PgDb,
+  rows: NewRowJson[],
+  payloads: string[],
+): Promise<void> {
   if (rows.length === 0) return;
-  await db.$executeRaw(insertRowsSql(rows));
+  await db.$executeRaw`
+    WITH inserted AS (${insertRowsSql(rows)})
+    SELECT pg_notify(${NOTIFY_CHANNEL}, payload) FROM unnest(${payloads}::text[]) AS payload`;
 }
 
 /**

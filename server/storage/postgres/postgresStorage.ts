@@ -29,7 +29,7 @@ import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
 import type { PgClient } from './client';
 import { advanceParent, cancelExecution, closeCompletedChildren, closeStatements } from './close';
-import { claimReady, insertRows, nextDueAt } from './enqueue';
+import { claimReady, insertRowsAndNotify, nextDueAt } from './enqueue';
 import type { PgListener } from './listener';
 import {
   findLostRunningExecutions,
@@ -59,8 +59,8 @@ export class PostgresStorage implements PrismaStorage {
   async insertExecutions(rows: NewExecutionRow[]): Promise<void> {
     if (rows.length === 0) return;
     const json = rows.map((row, index) => toNewRowJson(row, index + 1));
-    await this.client.run((db) => insertRows(db, json)).catch(rethrowDuplicate);
-    await this.client.notify([{ type: 'work_ready' }]);
+    const payloads = this.client.payloadsFor([{ type: 'work_ready' }]);
+    await this.client.run((db) => insertRowsAndNotify(db, json, payloads)).catch(rethrowDuplicate);
   }
 
   async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {
