@@ -41,7 +41,7 @@ import {
   pruneFinishedTrees,
   recoverExpiredLeases,
 } from './maintenance';
-import { applyRunResults } from './runResults';
+import { applyRunResults, inlineNotifiable } from './runResults';
 
 export class PostgresStorage implements PrismaStorage {
   private closing: Promise<void> | undefined;
@@ -75,14 +75,16 @@ export class PostgresStorage implements PrismaStorage {
   async applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
     const plan = planRunResults(results);
     if (plan.updates.length === 0) return results.map(() => false);
-    const applied = await this.client.run((db) => applyRunResults(db, plan, now));
+    const applied = await this.client.run((db) =>
+      applyRunResults(db, plan, now, this.client.origin),
+    );
     const finished = applied
       .filter((row) => isFinishedStatus(row.status as TaskExecutionStatus))
       .map((row) => row.execution_id);
-    await this.client.notify([
-      { type: 'finished', executionIds: finished },
-      ...(finished.length < applied.length ? [{ type: 'work_ready' } as const] : []),
-    ]);
+    // The statement announced its results itself unless there were too many for one payload.
+    if (finished.length > 0 && !inlineNotifiable(finished)) {
+      await this.client.notify([{ type: 'finished', executionIds: finished }]);
+    }
     return appliedFlags(
       results,
       applied.map((row) => row.execution_id),

@@ -6,8 +6,8 @@
  */
 import { sqltag as sql } from '@prisma/client/runtime/client';
 import type { RunResultsPlan } from '../runResults';
-import { CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
-import type { PgDb } from './client';
+import { ACTIVE_STATUS_LIST, CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
+import { NOTIFY_CHANNEL, type PgDb } from './client';
 import { insertRowsSql } from './enqueue';
 
 export interface AppliedRunResult {
@@ -15,10 +15,23 @@ export interface AppliedRunResult {
   status: string;
 }
 
+/**
+ * Finished ids are announced by the statement itself (NOTIFY is delivered at its commit)
+ * when they fit one payload (PostgreSQL's limit is 8000 bytes); otherwise by the caller, in
+ * chunks. `inlineNotifiable` is the same rule in JavaScript.
+ */
+const MAX_INLINE_IDS_BYTES = 7_000;
+
+export function inlineNotifiable(executionIds: readonly string[]): boolean {
+  const bytes = executionIds.reduce((sum, id) => sum + Buffer.byteLength(id) + 3, 0);
+  return bytes <= MAX_INLINE_IDS_BYTES;
+}
+
 export function applyRunResults(
   db: PgDb,
   { updates, newRows }: RunResultsPlan,
   now: number,
+  origin: string,
 ): Promise<AppliedRunResult[]> {
   const insertChildren = insertRowsSql(
     newRows,
@@ -59,6 +72,20 @@ export function applyRunResults(
         AND t.lease_token = v.lease_token
       RETURNING t.execution_id, t.status
     ),
-    ins AS (${insertChildren})
-    SELECT execution_id, status FROM upd`;
+    ins AS (${insertChildren}),
+    finished_note AS (
+      SELECT pg_notify(${NOTIFY_CHANNEL}, json_build_object('type', 'finished',
+        'executionIds', json_agg(execution_id), 'origin', ${origin}::text)::text)
+      FROM upd WHERE status NOT IN ${ACTIVE_STATUS_LIST}
+      HAVING count(*) > 0 AND sum(octet_length(execution_id) + 3) <= ${MAX_INLINE_IDS_BYTES}
+    ),
+    ready_note AS (
+      SELECT pg_notify(${NOTIFY_CHANNEL}, json_build_object('type', 'work_ready',
+        'origin', ${origin}::text)::text)
+      FROM upd WHERE status IN ${ACTIVE_STATUS_LIST} HAVING count(*) > 0
+    )
+    -- The notes are referenced so that PostgreSQL evaluates them (once: they are uncorrelated).
+    SELECT execution_id, status,
+      (SELECT count(*) FROM finished_note) + (SELECT count(*) FROM ready_note) AS notes
+    FROM upd`;
 }
