@@ -50,7 +50,10 @@ export class MaintenanceLoop {
     }
   }
 
-  /** One pass; exposed to the loop only. Each step is isolated from the others' failures. */
+  /**
+   * One pass. Each step, and each execution within a step, is isolated from the others'
+   * failures: one poison execution never blocks the rest.
+   */
   private async tick(): Promise<void> {
     await this.step('recovering expired leases', () => this.recoverLeases());
     await this.step('closing finished executions', () => this.closePending());
@@ -87,18 +90,20 @@ export class MaintenanceLoop {
     if (result.failedExecutionIds.length > 0) {
       this.scheduler.abort(result.failedExecutionIds);
       this.events.emit('finished', { executionIds: result.failedExecutionIds });
-      for (const id of result.failedExecutionIds) await this.closer.close(id);
+      for (const id of result.failedExecutionIds) {
+        await this.step(`closing ${id}`, () => this.closer.close(id));
+      }
     }
   }
 
   private async closePending(): Promise<void> {
     const ids = await this.storage.listExecutionsToClose(this.options.batchSize);
-    for (const id of ids) await this.closer.close(id);
+    for (const id of ids) await this.step(`closing ${id}`, () => this.closer.close(id));
   }
 
   private async advancePending(): Promise<void> {
     const ids = await this.storage.listParentsReadyToAdvance(this.options.batchSize);
-    for (const id of ids) await this.closer.advance(id);
+    for (const id of ids) await this.step(`advancing ${id}`, () => this.closer.advance(id));
   }
 
   private async abortLostRuns(): Promise<void> {
