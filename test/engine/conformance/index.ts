@@ -3,6 +3,7 @@
  * API, on any `DurableStorage`. Each store (in-memory, SQLite, PostgreSQL) runs it unchanged.
  */
 import { describe } from 'vitest';
+import { describeBackstop } from './backstop';
 import { describeBasics } from './basics';
 import { describeCancel } from './cancel';
 import { describeCascadeCancel } from './cascadeCancel';
@@ -29,6 +30,7 @@ export { describeEngineStress, type StressOptions } from './stress';
 export function describeEngineConformance(name: string, factory: EngineStoreFactory): void {
   describe(`engine conformance: ${name}`, { timeout: 10_000 }, () => {
     describeBasics(factory);
+    describeBackstop(factory);
     describeValidation(factory);
     describeOptionValidation(factory);
     describeRetries(factory);
