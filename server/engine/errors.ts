@@ -102,20 +102,6 @@ export function toErrorStorageValue(error: unknown): DurableExecutionErrorStorag
   return { errorType: 'generic', message: describeThrown(error), isRetryable: true };
 }
 
-/** Rebuilds an error instance from its stored form (used to reject waits and handles). */
-export function fromErrorStorageValue(
-  value: DurableExecutionErrorStorageValue,
-): DurableExecutionError {
-  switch (value.errorType) {
-    case 'cancelled':
-      return new DurableExecutionCancelledError(value.message);
-    case 'timed_out':
-      return new DurableExecutionTimedOutError(value.message);
-    case 'generic':
-      return new DurableExecutionError(value.message, value.isRetryable);
-  }
-}
-
 function withStack(
   value: DurableExecutionErrorStorageValue,
   error: Error,
