@@ -7,6 +7,7 @@ export default tseslint.config(
       'node_modules/',
       '.next/',
       'server/storage/generated/',
+      '.tmp/',
       'test-results/',
       'next-env.d.ts',
     ],

@@ -1,3 +1,5 @@
+import type { ExecutionRow } from './storage';
+
 /**
  * The engine's typed events. Loops and waits subscribe here instead of polling: a finished
  * execution resolves its waiters at once, new work wakes the claim loop.
@@ -5,8 +7,11 @@
 export interface ExecutorEventMap {
   /** New or retried work may be due (in this process or, via the store, another). */
   workReady: undefined;
-  /** These executions reached a finished status. */
-  finished: { executionIds: readonly string[] };
+  /**
+   * These executions reached a finished status; `rows`, when given, are some of them as
+   * committed, so their waiters need not read them back.
+   */
+  finished: { executionIds: readonly string[]; rows?: readonly ExecutionRow[] };
   /** These executions were cancelled: abort their code if it runs here. */
   cancelled: { executionIds: readonly string[] };
   /**
@@ -23,7 +28,7 @@ export class ExecutorEvents {
     [K in keyof ExecutorEventMap]: Set<Listener<ExecutorEventMap[K]>>;
   } = { workReady: new Set(), finished: new Set(), cancelled: new Set(), updated: new Set() };
   /** Finish waiters by execution id: O(1) per finished execution, however many waits. */
-  private readonly finishWaiters = new Map<string, Set<() => void>>();
+  private readonly finishWaiters = new Map<string, Set<(row?: ExecutionRow) => void>>();
   /** The latest finished ids (bounded), so a wait that starts late still sees the event. */
   private readonly recentlyFinished = new Set<string>();
   private static readonly RECENTLY_FINISHED_LIMIT = 10_000;
@@ -38,10 +43,12 @@ export class ExecutorEvents {
 
   emit<K extends keyof ExecutorEventMap>(event: K, payload: ExecutorEventMap[K]): void {
     if (event === 'finished') {
-      for (const id of (payload as ExecutorEventMap['finished']).executionIds) {
+      const { executionIds, rows } = payload as ExecutorEventMap['finished'];
+      const rowsById = rows && new Map(rows.map((row) => [row.executionId, row]));
+      for (const id of executionIds) {
         this.rememberFinished(id);
         const waiters = this.finishWaiters.get(id);
-        if (waiters) for (const waiter of [...waiters]) waiter();
+        if (waiters) for (const waiter of [...waiters]) waiter(rowsById?.get(id));
       }
     }
     for (const listener of [...this.listeners[event]]) listener(payload);
@@ -61,8 +68,11 @@ export class ExecutorEvents {
     }
   }
 
-  /** Calls `listener` when `executionId` finishes; returns the unsubscribe. */
-  onFinished(executionId: string, listener: () => void): () => void {
+  /**
+   * Calls `listener` when `executionId` finishes, with its row when the event carried it;
+   * returns the unsubscribe.
+   */
+  onFinished(executionId: string, listener: (row?: ExecutionRow) => void): () => void {
     let waiters = this.finishWaiters.get(executionId);
     if (!waiters) {
       waiters = new Set();

@@ -322,7 +322,10 @@ export class DurableExecutor {
         this.events.emit('cancelled', { executionIds: notification.executionIds });
         return;
       case 'finished':
-        this.events.emit('finished', { executionIds: notification.executionIds });
+        this.events.emit('finished', {
+          executionIds: notification.executionIds,
+          rows: notification.rows,
+        });
         return;
     }
   }

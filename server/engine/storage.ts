@@ -162,7 +162,15 @@ export interface CancelResult {
 export type StorageNotification =
   | { type: 'work_ready' }
   | { type: 'cancelled'; executionIds: string[] }
-  | { type: 'finished'; executionIds: string[] };
+  | {
+      type: 'finished';
+      executionIds: string[];
+      /**
+       * The finished rows as committed, when the store could send them along (small
+       * enough): a waiter elsewhere returns one of them instead of reading it back.
+       */
+      rows?: ExecutionRow[];
+    };
 
 export interface DurableStorage {
   /** Inserts new root executions (status `ready`, closeStatus `idle`). */

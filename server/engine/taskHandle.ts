@@ -44,11 +44,14 @@ export function createTaskHandle<TOutput>(
   enqueued = false,
 ): TaskHandle<TOutput> {
   let knownActive = enqueued;
+  const toExecution = async (row: ExecutionRow): Promise<TaskExecution<TOutput>> => {
+    const children = row.childrenCount > 0 ? await deps.storage.getChildren(executionId) : null;
+    return toTaskExecution<TOutput>(deps.serializer, row, children);
+  };
   const read = async (): Promise<TaskExecution<TOutput>> => {
     const row = await deps.readExecution(executionId);
     if (!row) throw new DurableExecutionNotFoundError(`Execution ${executionId} not found`);
-    const children = row.childrenCount > 0 ? await deps.storage.getChildren(executionId) : null;
-    return toTaskExecution<TOutput>(deps.serializer, row, children);
+    return toExecution(row);
   };
 
   return {
@@ -69,17 +72,19 @@ export function createTaskHandle<TOutput>(
           signal,
         );
         try {
-          if (knownActive && !deps.events.finishedRecently(executionId)) {
-            knownActive = false;
-            await finishedOrTimeout.promise;
-            continue;
-          }
+          const skipRead = knownActive && !deps.events.finishedRecently(executionId);
           knownActive = false;
-          const execution = await read();
-          if (isFinishedStatus(execution.status)) {
-            return execution as FinishedTaskExecution<TOutput>;
+          if (!skipRead) {
+            const execution = await read();
+            if (isFinishedStatus(execution.status)) {
+              return execution as FinishedTaskExecution<TOutput>;
+            }
           }
-          await finishedOrTimeout.promise;
+          // The finish event may carry the row as committed: then there is nothing to read.
+          const finishedRow = await finishedOrTimeout.promise;
+          if (finishedRow && isFinishedStatus(finishedRow.status)) {
+            return (await toExecution(finishedRow)) as FinishedTaskExecution<TOutput>;
+          }
         } finally {
           finishedOrTimeout.dispose();
         }
@@ -93,17 +98,17 @@ function waitForFinish(
   executionId: string,
   pollingIntervalMs: number,
   signal: CancelSignal | null,
-): { promise: Promise<void>; dispose: () => void } {
+): { promise: Promise<ExecutionRow | undefined>; dispose: () => void } {
   let dispose = () => undefined as void;
-  const promise = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, pollingIntervalMs);
+  const promise = new Promise<ExecutionRow | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), pollingIntervalMs);
     const offFinished = events.onFinished(executionId, resolve);
-    const offCancelled = signal ? signal.onCancelled(resolve) : () => undefined;
+    const offCancelled = signal ? signal.onCancelled(() => resolve(undefined)) : () => undefined;
     dispose = () => {
       clearTimeout(timer);
       offFinished();
       offCancelled();
-      resolve();
+      resolve(undefined);
     };
   });
   return { promise, dispose };

@@ -9,6 +9,7 @@ import type { ExecutionListQuery, ExecutionRow, ExecutionStats } from '@/server/
 import type { TaskExecutionStatus } from '@/server/engine/types';
 import type { DbExecutionRow } from './rows';
 import { toExecutionRow, toNumber } from './rows';
+import { EXECUTION_COLUMNS } from './sqlFragments';
 
 export interface RawQueryable {
   $queryRaw<T = unknown>(query: Sql): PromiseLike<T>;
@@ -43,7 +44,7 @@ export async function listExecutions(
   }
   const where = conditions.length > 0 ? sql`WHERE ${join(conditions, ' AND ')}` : empty;
   const rows = await db.$queryRaw<DbExecutionRow[]>(sql`
-    SELECT * FROM task_executions ${where}
+    SELECT ${EXECUTION_COLUMNS} FROM task_executions ${where}
     ORDER BY created_at DESC, ${id} DESC
     LIMIT ${query.limit}`);
   return rows.map(toExecutionRow);
@@ -55,7 +56,7 @@ export async function getExecutionTree(
   rootExecutionId: string,
 ): Promise<ExecutionRow[]> {
   const rows = await db.$queryRaw<DbExecutionRow[]>(sql`
-    SELECT * FROM task_executions
+    SELECT ${EXECUTION_COLUMNS} FROM task_executions
     WHERE execution_id = ${rootExecutionId} OR root_execution_id = ${rootExecutionId}
     ORDER BY CASE WHEN execution_id = ${rootExecutionId} THEN 0 ELSE 1 END, created_at,
       parent_execution_id, is_finalize_task, index_in_parent`);

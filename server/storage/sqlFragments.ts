@@ -26,3 +26,51 @@ export const INSERT_COLUMNS = raw(
     timeout_ms, retry_attempts, recovery_attempts, start_at, ready_seq, lease_token,
     children_count, finished_children_count, close_status, created_at, updated_at)`,
 );
+
+/**
+ * Every column an `ExecutionRow` is read from (rows.ts `DbExecutionRow`), named rather than
+ * `*`: PostgreSQL caches prepared statements per connection, and a cached `SELECT *` fails
+ * with "cached plan must not change result type" once a later migration adds a column.
+ */
+const EXECUTION_COLUMN_NAMES = [
+  'execution_id',
+  'task_id',
+  'status',
+  'run_input',
+  'run_output',
+  'output',
+  'error',
+  'root_task_id',
+  'root_execution_id',
+  'parent_task_id',
+  'parent_execution_id',
+  'index_in_parent',
+  'is_finalize_task',
+  'retry_options',
+  'sleep_ms_before_run',
+  'timeout_ms',
+  'retry_attempts',
+  'recovery_attempts',
+  'start_at',
+  'ready_seq',
+  'started_at',
+  'finished_at',
+  'expires_at',
+  'lease_token',
+  'children_count',
+  'finished_children_count',
+  'children_tasks_errors',
+  'finalize_task_execution_id',
+  'finalize_task_id',
+  'finalize_task_error',
+  'close_status',
+  'created_at',
+  'updated_at',
+] as const;
+
+export const EXECUTION_COLUMNS = raw(EXECUTION_COLUMN_NAMES.join(', '));
+
+/** The same columns qualified by the table alias `t` (for UPDATE ... FROM ... RETURNING). */
+export const EXECUTION_COLUMNS_OF_T = raw(
+  EXECUTION_COLUMN_NAMES.map((name) => `t.${name}`).join(', '),
+);

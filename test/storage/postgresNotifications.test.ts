@@ -114,4 +114,48 @@ describe('PostgreSQL notifications', () => {
       await Promise.all([waiter.shutdown(), runner.shutdown()]);
     }
   }, 20_000);
+
+  describe('a waiter in another store', () => {
+    async function waitAcrossStores(output: (n: number) => unknown) {
+      const waiterStore = await fixture.open();
+      const runnerStore = await fixture.openSibling();
+      const reads = vi.spyOn(waiterStore, 'getExecutions');
+      const waiter = new DurableExecutor(waiterStore, { logger: silentLogger });
+      const runner = new DurableExecutor(runnerStore, { logger: silentLogger });
+      const define = (executor: DurableExecutor) =>
+        executor.task({ id: 'make', timeoutMs: 1000, run: (_ctx, n: number) => output(n) });
+      const task = define(waiter);
+      define(runner);
+      runner.start();
+      try {
+        const handle = await waiter.enqueueTask(task, 21);
+        const finished = await handle.waitAndGetTaskFinishedExecution({
+          pollingIntervalMs: 60_000,
+        });
+        return { finished, reads: reads.mock.calls.length };
+      } finally {
+        reads.mockRestore();
+        await Promise.all([waiter.shutdown(), runner.shutdown()]);
+      }
+    }
+
+    it('gets the finished row with the notification, without reading it back', async () => {
+      const before = Date.now();
+      const { finished, reads } = await waitAcrossStores((n) => ({ doubled: n * 2 }));
+      expect(reads).toBe(0);
+      expect(finished.status).toBe('completed');
+      if (finished.status !== 'completed') return;
+      expect(finished.output).toEqual({ doubled: 42 });
+      expect(finished.runInput).toBe(21);
+      expect(finished.taskId).toBe('make');
+      expect(finished.finishedAt.getTime()).toBeGreaterThanOrEqual(before);
+      expect(finished.startedAt?.getTime()).toBeLessThanOrEqual(finished.finishedAt.getTime());
+    }, 20_000);
+
+    it('reads the row back when it is too large for a notification', async () => {
+      const { finished, reads } = await waitAcrossStores((n) => 'x'.repeat(10_000 + n));
+      expect(reads).toBeGreaterThan(0);
+      expect(finished.status === 'completed' && finished.output).toBe('x'.repeat(10_021));
+    }, 20_000);
+  });
 });

@@ -3,7 +3,7 @@
  * when PostgreSQL aborts one as a deadlock victim or serialization failure) and the sender of
  * NOTIFY messages on the `durably` channel.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { Logger } from '@/server/engine/logger';
@@ -46,6 +46,7 @@ export class PgClient {
     // Idle connections die when the server restarts; the pool replaces them on demand.
     pool.on('error', (error) => logger.error('PostgreSQL pool connection lost', error));
     const adapter = new PrismaPg(pool, {
+      statementNameGenerator: preparedStatementName,
       onConnectionError: (error) => logger.error('PostgreSQL connection error', error),
     });
     return new PgClient(new PrismaClient({ adapter }), pool, logger);
@@ -104,6 +105,15 @@ export class PgClient {
     await this.prisma.$disconnect();
     await this.pool.end();
   }
+}
+
+/**
+ * Names every statement after its text, so each connection parses and plans it once and
+ * reuses it (the hot statements are long CTEs whose planning cost more than their run). The
+ * texts form a small fixed set: batches travel as JSON or array parameters, never as text.
+ */
+function preparedStatementName(query: { sql: string }): string {
+  return `durably_${createHash('sha1').update(query.sql).digest('hex').slice(0, 24)}`;
 }
 
 /** One payload per notification, ids split so that each payload fits NOTIFY's limit. */

@@ -4,7 +4,7 @@ import type { Sql } from '@prisma/client/runtime/client';
 import type { ClaimRequest } from '@/server/engine/storage';
 import type { DbExecutionRow, NewRowJson } from '../rows';
 import { sortByReadyOrder, toNumber } from '../rows';
-import { INSERT_COLUMNS } from '../sqlFragments';
+import { EXECUTION_COLUMNS_OF_T, INSERT_COLUMNS } from '../sqlFragments';
 import { NOTIFY_CHANNEL, type PgDb } from './client';
 
 /** The record type of a JSON batch of new rows (../rows.ts NewRowJson). */
@@ -48,6 +48,12 @@ export async function insertRowsAndNotify(
 /**
  * One statement: lock up to `limit` due rows, oldest first, skipping rows another claim has
  * locked (FOR UPDATE SKIP LOCKED), and move them to `running` with a new lease token.
+ *
+ * Its commit does not wait for the WAL flush (`synchronous_commit` off for this transaction
+ * only): a claim is a lease, and one lost in a PostgreSQL crash leaves the row `ready` under
+ * its old lease token, so it runs again and the first run's result is dropped by the lease
+ * guard: the at-least-once of any crash. Enqueues and results still wait for the disk, and a
+ * result's flush covers the claim before it.
  */
 export async function claimReady(
   db: PgDb,
@@ -55,7 +61,8 @@ export async function claimReady(
 ): Promise<DbExecutionRow[]> {
   if (taskIds.length === 0 || limit <= 0) return [];
   const rows = await db.$queryRaw<DbExecutionRow[]>`
-    WITH picked AS (
+    WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true)),
+    picked AS (
       SELECT execution_id FROM task_executions
       WHERE status = 'ready' AND task_id = ANY(${[...taskIds]}::text[])
         AND start_at <= ${now}::bigint
@@ -67,9 +74,9 @@ export async function claimReady(
     SET status = 'running', started_at = ${now}::bigint,
       expires_at = ${now}::bigint + t.timeout_ms + ${expireMs}::bigint,
       lease_token = t.lease_token + 1, updated_at = ${now}::bigint
-    FROM picked
+    FROM picked, no_flush_wait
     WHERE t.execution_id = picked.execution_id AND t.status = 'ready'
-    RETURNING t.*`;
+    RETURNING ${EXECUTION_COLUMNS_OF_T}`;
   return sortByReadyOrder(rows);
 }
 

@@ -11,14 +11,22 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Logger } from '@/server/engine/logger';
 import type { StorageNotification } from '@/server/engine/storage';
+import { toExecutionRow, type DbExecutionRow } from '../rows';
 import { NOTIFY_CHANNEL } from './client';
 import { CONNECT_TIMEOUT_MS } from './connect';
 
 const origin = z.string().optional();
+/** A finished row as `row_to_json` writes it: the columns of `DbExecutionRow`. */
+const finishedRow = z.looseObject({ execution_id: z.string(), status: z.string() });
 const notificationSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('work_ready'), origin }),
   z.object({ type: z.literal('cancelled'), executionIds: z.array(z.string()), origin }),
-  z.object({ type: z.literal('finished'), executionIds: z.array(z.string()), origin }),
+  z.object({
+    type: z.literal('finished'),
+    executionIds: z.array(z.string()),
+    rows: z.array(finishedRow).nullish(),
+    origin,
+  }),
   z.object({ type: z.literal('probe'), id: z.string() }),
 ]);
 
@@ -151,7 +159,16 @@ export class PgListener {
     }
     const { origin: sender, ...notification } = parsed;
     if (sender !== undefined && sender === this.ignoredOrigin) return;
-    this.emit(notification);
+    if (notification.type !== 'finished') return this.emit(notification);
+    const { executionIds, rows } = notification;
+    this.emit({
+      type: 'finished',
+      executionIds,
+      // Rows written by this project's own run-results statement, all columns present.
+      ...(rows
+        ? { rows: rows.map((row) => toExecutionRow(row as unknown as DbExecutionRow)) }
+        : {}),
+    });
   }
 
   private emit(notification: StorageNotification): void {

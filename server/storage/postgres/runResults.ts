@@ -6,7 +6,11 @@
  */
 import { sqltag as sql } from '@prisma/client/runtime/client';
 import type { RunResultsPlan } from '../runResults';
-import { ACTIVE_STATUS_LIST, CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
+import {
+  ACTIVE_STATUS_LIST,
+  CLOSE_STATUS_ON_FINISH,
+  EXECUTION_COLUMNS_OF_T,
+} from '../sqlFragments';
 import { NOTIFY_CHANNEL, type PgDb } from './client';
 import { insertRowsSql } from './enqueue';
 
@@ -18,7 +22,8 @@ export interface AppliedRunResult {
 /**
  * Finished ids are announced by the statement itself (NOTIFY is delivered at its commit)
  * when they fit one payload (PostgreSQL's limit is 8000 bytes); otherwise by the caller, in
- * chunks. `inlineNotifiable` is the same rule in JavaScript.
+ * chunks. `inlineNotifiable` is the same rule in JavaScript. The finished rows ride along
+ * when they fit too, so a waiter in another process returns without reading its row back.
  */
 const MAX_INLINE_IDS_BYTES = 7_000;
 
@@ -70,13 +75,19 @@ export function applyRunResults(
       FROM v
       WHERE t.execution_id = v.execution_id AND t.status = 'running'
         AND t.lease_token = v.lease_token
-      RETURNING t.execution_id, t.status
+      RETURNING ${EXECUTION_COLUMNS_OF_T}
     ),
     ins AS (${insertChildren}),
+    finished AS (
+      SELECT execution_id, row_to_json(upd)::text AS row_json FROM upd
+      WHERE status NOT IN ${ACTIVE_STATUS_LIST}
+    ),
     finished_note AS (
       SELECT pg_notify(${NOTIFY_CHANNEL}, json_build_object('type', 'finished',
-        'executionIds', json_agg(execution_id), 'origin', ${origin}::text)::text)
-      FROM upd WHERE status NOT IN ${ACTIVE_STATUS_LIST}
+        'executionIds', json_agg(execution_id), 'origin', ${origin}::text,
+        'rows', CASE WHEN sum(octet_length(execution_id) + octet_length(row_json) + 4)
+          <= ${MAX_INLINE_IDS_BYTES} THEN json_agg(row_json::json) END)::text)
+      FROM finished
       HAVING count(*) > 0 AND sum(octet_length(execution_id) + 3) <= ${MAX_INLINE_IDS_BYTES}
     ),
     ready_note AS (

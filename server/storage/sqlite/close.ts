@@ -11,7 +11,7 @@ import { CHILDREN_TASKS_FAILED_ERROR_JSON } from '../closeExecution';
 import type { CloseStatements } from '../closeExecution';
 import type { DbExecutionRow } from '../rows';
 import { errorJson, toNewRowJson, toNumber } from '../rows';
-import { ACTIVE_STATUS_LIST, CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
+import { ACTIVE_STATUS_LIST, CLOSE_STATUS_ON_FINISH, EXECUTION_COLUMNS } from '../sqlFragments';
 import type { SqliteDb } from './client';
 import { insertRows } from './enqueue';
 
@@ -102,7 +102,7 @@ export function closeStatements(db: SqliteDb): CloseStatements {
       const rows = await db.$queryRaw<DbExecutionRow[]>`
         UPDATE task_executions SET close_status = 'closed'
         WHERE execution_id = ${executionId} AND close_status = 'ready'
-        RETURNING *`;
+        RETURNING ${EXECUTION_COLUMNS}`;
       return rows[0] ?? null;
     },
     cancelDescendants: (executionId, now) => cancelDescendants(db, executionId, now),

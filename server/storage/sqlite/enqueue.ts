@@ -2,7 +2,7 @@
 import type { ClaimRequest } from '@/server/engine/storage';
 import type { DbExecutionRow, NewRowJson } from '../rows';
 import { sortByReadyOrder, toNumber } from '../rows';
-import { INSERT_COLUMNS } from '../sqlFragments';
+import { EXECUTION_COLUMNS, INSERT_COLUMNS } from '../sqlFragments';
 import type { SqliteDb } from './client';
 
 /**
@@ -44,7 +44,7 @@ export async function claimReady(
         AND start_at <= ${now}
       ORDER BY start_at, ready_seq
       LIMIT ${limit})
-    RETURNING *`;
+    RETURNING ${EXECUTION_COLUMNS}`;
   return sortByReadyOrder(rows);
 }
 

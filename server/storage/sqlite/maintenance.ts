@@ -2,7 +2,7 @@
 import type { RecoverRequest, RecoverResult } from '@/server/engine/storage';
 import type { DbExecutionRow } from '../rows';
 import { errorJson, toNumber } from '../rows';
-import { ACTIVE_STATUS_LIST, CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
+import { ACTIVE_STATUS_LIST, CLOSE_STATUS_ON_FINISH, EXECUTION_COLUMNS } from '../sqlFragments';
 import type { SqliteDb } from './client';
 
 type Ids = { execution_id: string }[];
@@ -51,19 +51,19 @@ export async function recoverExpiredLeases(
 
 export async function getExecution(db: SqliteDb, executionId: string) {
   const rows = await db.$queryRaw<DbExecutionRow[]>`
-    SELECT * FROM task_executions WHERE execution_id = ${executionId}`;
+    SELECT ${EXECUTION_COLUMNS} FROM task_executions WHERE execution_id = ${executionId}`;
   return rows[0] ?? null;
 }
 
 export function getExecutions(db: SqliteDb, executionIds: readonly string[]) {
   if (executionIds.length === 0) return Promise.resolve([] as DbExecutionRow[]);
   return db.$queryRaw<DbExecutionRow[]>`
-    SELECT * FROM task_executions WHERE execution_id IN (SELECT value FROM json_each(${JSON.stringify(executionIds)}))`;
+    SELECT ${EXECUTION_COLUMNS} FROM task_executions WHERE execution_id IN (SELECT value FROM json_each(${JSON.stringify(executionIds)}))`;
 }
 
 export function getChildren(db: SqliteDb, parentExecutionId: string) {
   return db.$queryRaw<DbExecutionRow[]>`
-    SELECT * FROM task_executions
+    SELECT ${EXECUTION_COLUMNS} FROM task_executions
     WHERE parent_execution_id = ${parentExecutionId} AND is_finalize_task = FALSE
     ORDER BY index_in_parent`;
 }
