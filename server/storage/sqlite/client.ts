@@ -25,6 +25,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/sqlite/client';
 import type { Prisma } from '../generated/sqlite/client';
 import { isBusyError, toStorageError } from '../errors';
+import { withStatementCache } from './statementCache';
 
 export type SqliteDb = Prisma.TransactionClient;
 
@@ -62,7 +63,9 @@ export class SqliteClient {
   }
 
   static async open(path: string): Promise<SqliteClient> {
-    const adapter = new PrismaBetterSqlite3({ url: path, timeout: BUSY_TIMEOUT_MS });
+    const adapter = withStatementCache(
+      new PrismaBetterSqlite3({ url: path, timeout: BUSY_TIMEOUT_MS }),
+    );
     const prisma = new PrismaClient({ adapter });
     try {
       // WAL lets readers proceed during a write; it is persistent, set again in case the file
