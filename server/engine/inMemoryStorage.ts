@@ -103,12 +103,18 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
     return Promise.resolve(this.readyQueue.earliestStartAt(taskIds));
   }
 
-  applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
-    const applied = results.map((result) => this.applyRunResult(result, now));
-    const finished = results
-      .filter((r, i) => applied[i] && isFinishedStatus(this.mustGet(r.executionId).status))
-      .map((r) => r.executionId);
-    this.notify({ type: 'finished', executionIds: finished });
+  applyRunResults(results: RunResult[], now: number): Promise<(ExecutionRow | null)[]> {
+    const applied = results.map((result) =>
+      this.applyRunResult(result, now) ? copy(this.mustGet(result.executionId)) : null,
+    );
+    const finished = applied.filter(
+      (row): row is ExecutionRow => row !== null && isFinishedStatus(row.status),
+    );
+    this.notify({
+      type: 'finished',
+      executionIds: finished.map((row) => row.executionId),
+      rows: finished,
+    });
     if (finished.length < applied.filter(Boolean).length) this.notify({ type: 'work_ready' });
     return Promise.resolve(applied);
   }

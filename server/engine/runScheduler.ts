@@ -29,7 +29,7 @@ export class RunScheduler {
   readonly wakeup = new Wakeup();
   readonly dueTimer = new EarliestTimer(() => this.wakeup.wake());
   private readonly running = new Map<string, RunningExecution>();
-  private readonly results: Batcher<RunResult, boolean>;
+  private readonly results: Batcher<RunResult, ExecutionRow | null>;
   private readonly shutdown: [CancelSignal, () => void] = createCancelSignal();
   private stopping = false;
   private waitingForCapacity = false;
@@ -141,19 +141,20 @@ export class RunScheduler {
     // Aborted runs were cancelled or lost their lease: their result is dropped by the store
     // anyway, so do not spend a write on it.
     if (abort.aborted || this.stopped) return;
-    const applied = await this.results.add({
+    const updated = await this.results.add({
       executionId: row.executionId,
       leaseToken: row.leaseToken,
       outcome,
     });
-    if (!applied) {
+    if (!updated) {
       this.logger.debug(`Result of ${row.executionId} dropped: lease lost or cancelled`);
       return;
     }
     switch (outcome.kind) {
       case 'completed':
       case 'finished_with_error':
-        this.events.emit('finished', { executionIds: [row.executionId] });
+        // The updated row goes with the event: this process's waiters need not read it back.
+        this.events.emit('finished', { executionIds: [row.executionId], rows: [updated] });
         if (row.parentExecutionId !== null) await this.closer.close(row.executionId);
         return;
       case 'retry':
@@ -172,7 +173,7 @@ export class RunScheduler {
   }
 
   /** Writes a batch of results, retrying while the store is unreachable (bounded). */
-  private async writeResults(batch: RunResult[]): Promise<boolean[]> {
+  private async writeResults(batch: RunResult[]): Promise<(ExecutionRow | null)[]> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.storage.applyRunResults(batch, Date.now());

@@ -188,11 +188,13 @@ export interface DurableStorage {
 
   /**
    * Applies run results. Each is applied only when the execution is still `running` with the
-   * same leaseToken, otherwise dropped (returns false at its index). Children or a finalize
-   * are inserted in the same transaction as their parent's guarded update. Finished results
-   * set closeStatus `ready` (or `closed` for a root with nothing to follow up).
+   * same leaseToken, otherwise dropped. Children or a finalize are inserted in the same
+   * transaction as their parent's guarded update. Finished results set closeStatus `ready`
+   * (or `closed` for a root with nothing to follow up). Returns, at each result's index, the
+   * execution as the update left it (what a waiter on a finish returns without reading it
+   * again), or null when the result was dropped.
    */
-  applyRunResults(results: RunResult[], now: number): Promise<boolean[]>;
+  applyRunResults(results: RunResult[], now: number): Promise<(ExecutionRow | null)[]>;
 
   /**
    * Idempotent follow-up of finished executions (a batch: the result at each id's index).

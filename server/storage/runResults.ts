@@ -3,7 +3,7 @@
  * UPDATE over all results, then one INSERT of every child / finalize row whose owner's update
  * succeeded. Both databases use the same plan; only the SQL differs.
  */
-import type { RunResult } from '@/server/engine/storage';
+import type { ExecutionRow, RunResult } from '@/server/engine/storage';
 import type { TaskExecutionStatus } from '@/server/engine/types';
 import { errorJson, toNewRowJson } from './rows';
 import type { NewRowJson } from './rows';
@@ -95,13 +95,16 @@ export function planRunResults(results: RunResult[]): RunResultsPlan {
   return { updates, newRows };
 }
 
-/** The booleans `applyRunResults` returns, from the ids whose guarded update succeeded. */
-export function appliedFlags(results: RunResult[], appliedIds: Iterable<string>): boolean[] {
-  const applied = new Set(appliedIds);
+/** What `applyRunResults` returns: at each result's index its updated row, or null. */
+export function appliedRows(
+  results: RunResult[],
+  updatedRows: ExecutionRow[],
+): (ExecutionRow | null)[] {
+  const updated = new Map(updatedRows.map((row) => [row.executionId, row]));
   return results.map(({ executionId }) => {
     // Only the first result of an execution can have been the one applied.
-    const hit = applied.has(executionId);
-    applied.delete(executionId);
-    return hit;
+    const row = updated.get(executionId) ?? null;
+    updated.delete(executionId);
+    return row;
   });
 }

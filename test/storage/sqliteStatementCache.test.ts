@@ -39,7 +39,7 @@ describe('SQLite prepared statements', () => {
           ],
           T0 + 1,
         );
-        expect(applied).toEqual([true]);
+        expect(applied[0]?.status).toBe('completed');
         const [row] = await storage.getExecutions([`e${i}`]);
         expect(row?.output).toBe(String(i));
       }

@@ -78,14 +78,16 @@ export function describeStorage(name: string, createFixture: () => StorageFixtur
           [{ executionId: 's1', leaseToken: first!.leaseToken, outcome: completed }],
           T0 + 5001,
         ),
-      ).toEqual([false]);
+      ).toEqual([null]);
       expect((await storage.getExecution('s1'))?.status).toBe('running');
       expect(
         await storage.applyRunResults(
           [{ executionId: 's1', leaseToken: second!.leaseToken, outcome: completed }],
           T0 + 5002,
         ),
-      ).toEqual([true]);
+      ).toMatchObject([
+        { executionId: 's1', status: 'completed', output: '1', finishedAt: T0 + 5002 },
+      ]);
       expect(await storage.getExecution('s1')).toMatchObject({
         status: 'completed',
         recoveryAttempts: 1,

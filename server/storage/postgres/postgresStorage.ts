@@ -20,11 +20,10 @@ import type {
   StorageNotification,
 } from '@/server/engine/storage';
 import { isFinishedStatus } from '@/server/engine/types';
-import type { TaskExecutionStatus } from '@/server/engine/types';
 import { closeExecution } from '../closeExecution';
 import { getExecutionStats, getExecutionTree, listExecutions } from '../queries';
 import { toExecutionRow, toNewRowJson } from '../rows';
-import { appliedFlags, planRunResults } from '../runResults';
+import { appliedRows, planRunResults } from '../runResults';
 import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
 import type { PgClient } from './client';
@@ -72,23 +71,20 @@ export class PostgresStorage implements PrismaStorage {
     return this.client.run((db) => nextDueAt(db, taskIds));
   }
 
-  async applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
+  async applyRunResults(results: RunResult[], now: number): Promise<(ExecutionRow | null)[]> {
     const plan = planRunResults(results);
-    if (plan.updates.length === 0) return results.map(() => false);
-    const applied = await this.client.run((db) =>
-      applyRunResults(db, plan, now, this.client.origin),
-    );
+    if (plan.updates.length === 0) return results.map(() => null);
+    const applied = (
+      await this.client.run((db) => applyRunResults(db, plan, now, this.client.origin))
+    ).map(toExecutionRow);
     const finished = applied
-      .filter((row) => isFinishedStatus(row.status as TaskExecutionStatus))
-      .map((row) => row.execution_id);
+      .filter((row) => isFinishedStatus(row.status))
+      .map((row) => row.executionId);
     // The statement announced its results itself unless there were too many for one payload.
     if (finished.length > 0 && !inlineNotifiable(finished)) {
       await this.client.notify([{ type: 'finished', executionIds: finished }]);
     }
-    return appliedFlags(
-      results,
-      applied.map((row) => row.execution_id),
-    );
+    return appliedRows(results, applied);
   }
 
   async closeExecutions(executionIds: string[], now: number): Promise<CloseResult[]> {

@@ -5,19 +5,16 @@
  * owner's update succeeded: atomic without an explicit transaction.
  */
 import { sqltag as sql } from '@prisma/client/runtime/client';
+import type { DbExecutionRow } from '../rows';
 import type { RunResultsPlan } from '../runResults';
 import {
   ACTIVE_STATUS_LIST,
   CLOSE_STATUS_ON_FINISH,
+  EXECUTION_COLUMNS,
   EXECUTION_COLUMNS_OF_T,
 } from '../sqlFragments';
 import { NOTIFY_CHANNEL, type PgDb } from './client';
 import { insertRowsSql } from './enqueue';
-
-export interface AppliedRunResult {
-  execution_id: string;
-  status: string;
-}
 
 /**
  * Finished ids are announced by the statement itself (NOTIFY is delivered at its commit)
@@ -37,12 +34,12 @@ export function applyRunResults(
   { updates, newRows }: RunResultsPlan,
   now: number,
   origin: string,
-): Promise<AppliedRunResult[]> {
+): Promise<DbExecutionRow[]> {
   const insertChildren = insertRowsSql(
     newRows,
     sql`r.owner_execution_id IN (SELECT execution_id FROM upd)`,
   );
-  return db.$queryRaw<AppliedRunResult[]>`
+  return db.$queryRaw<DbExecutionRow[]>`
     WITH v AS (
       SELECT * FROM json_to_recordset(${JSON.stringify(updates)}::json) AS v(
         execution_id text, lease_token integer, kind text, status text, finished boolean,
@@ -96,7 +93,7 @@ export function applyRunResults(
       FROM upd WHERE status IN ${ACTIVE_STATUS_LIST} HAVING count(*) > 0
     )
     -- The notes are referenced so that PostgreSQL evaluates them (once: they are uncorrelated).
-    SELECT execution_id, status,
+    SELECT ${EXECUTION_COLUMNS},
       (SELECT count(*) FROM finished_note) + (SELECT count(*) FROM ready_note) AS notes
     FROM upd`;
 }

@@ -6,23 +6,19 @@
  * `+t.status` keeps SQLite from driving the join by the status index (every running row,
  * each re-reading the whole JSON batch): the batch drives it, one primary-key lookup a row.
  */
+import type { DbExecutionRow } from '../rows';
 import type { RunResultsPlan } from '../runResults';
-import { CLOSE_STATUS_ON_FINISH } from '../sqlFragments';
+import { CLOSE_STATUS_ON_FINISH, EXECUTION_COLUMNS } from '../sqlFragments';
 import type { SqliteDb } from './client';
 import { insertRows } from './enqueue';
-
-export interface AppliedRunResult {
-  execution_id: string;
-  status: string;
-}
 
 export async function applyRunResults(
   db: SqliteDb,
   { updates, newRows }: RunResultsPlan,
   now: number,
-): Promise<AppliedRunResult[]> {
+): Promise<DbExecutionRow[]> {
   if (updates.length === 0) return [];
-  const applied = await db.$queryRaw<AppliedRunResult[]>`
+  const applied = await db.$queryRaw<DbExecutionRow[]>`
     UPDATE task_executions AS t SET
       status = v.status,
       run_output = CASE WHEN v.kind IN ('completed', 'waiting_for_children', 'waiting_for_finalize')
@@ -58,7 +54,7 @@ export async function applyRunResults(
     ) AS v
     WHERE t.execution_id = v.execution_id AND +t.status = 'running'
       AND t.lease_token = v.lease_token
-    RETURNING execution_id, status`;
+    RETURNING ${EXECUTION_COLUMNS}`;
   if (applied.length > 0 && newRows.length > 0) {
     // Same transaction, write lock held: the owners' updates above are what guard these rows.
     const owners = new Set(applied.map((row) => row.execution_id));

@@ -20,7 +20,7 @@ import type { DurableExecutionErrorStorageValue } from '@/server/engine/errors';
 import { closeExecution } from '../closeExecution';
 import { getExecutionStats, getExecutionTree, listExecutions } from '../queries';
 import { toExecutionRow, toNewRowJson } from '../rows';
-import { appliedFlags, planRunResults } from '../runResults';
+import { appliedRows, planRunResults } from '../runResults';
 import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
 import type { SqliteClient, SqliteDb } from './client';
@@ -58,18 +58,15 @@ export class SqliteStorage implements PrismaStorage {
     return this.client.run((db) => nextDueAt(db, taskIds));
   }
 
-  async applyRunResults(results: RunResult[], now: number): Promise<boolean[]> {
+  async applyRunResults(results: RunResult[], now: number): Promise<(ExecutionRow | null)[]> {
     const plan = planRunResults(results);
-    if (plan.updates.length === 0) return results.map(() => false);
+    if (plan.updates.length === 0) return results.map(() => null);
     // Children or finalize rows to insert make it two statements, hence a transaction.
     const apply = (db: SqliteDb) => applyRunResults(db, plan, now);
     const applied = await (plan.newRows.length > 0
       ? this.client.transaction(apply)
       : this.client.run(apply));
-    return appliedFlags(
-      results,
-      applied.map((row) => row.execution_id),
-    );
+    return appliedRows(results, applied.map(toExecutionRow));
   }
 
   closeExecutions(executionIds: string[], now: number): Promise<CloseResult[]> {

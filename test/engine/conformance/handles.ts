@@ -1,5 +1,5 @@
 /** Handles: looking executions up, and waits that can be aborted without touching the run. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createCancelSignal, DurableExecutionCancelledError } from '@/server/engine';
 import { createDeferred, rejectionOf } from '../helpers';
 import {
@@ -100,6 +100,40 @@ export function describeHandles(factory: EngineStoreFactory): void {
       release.resolve();
       expectCompleted(await waiting);
       expect(Date.now() - releasedAt).toBeLessThan(1000);
+    });
+
+    it('returns what its own executor just finished without reading it back', async () => {
+      const executor = engine.createExecutor();
+      const task = executor.task({
+        id: 'wait_no_read',
+        timeoutMs: 5000,
+        run: (_ctx, input: { n: number }) => ({ doubled: input.n * 2 }),
+      });
+      executor.start();
+      const reads = vi.spyOn(engine.storage, 'getExecutions');
+      const single = vi.spyOn(engine.storage, 'getExecution');
+      try {
+        const handle = await executor.enqueueTask(task, { n: 4 });
+        // A long poll: only the finish event, with the row it carries, ends this wait.
+        const finished = expectCompleted(
+          await handle.waitAndGetTaskFinishedExecution({ pollingIntervalMs: 60_000 }),
+        );
+        expect(finished.output).toEqual({ doubled: 8 });
+        expect(finished.runInput).toEqual({ n: 4 });
+        expect(finished.finishedAt).toBeInstanceOf(Date);
+        expect(reads).not.toHaveBeenCalled();
+        expect(single).not.toHaveBeenCalled();
+        // The row it returned is the stored one.
+        const stored = await executor.getExecution(handle.getTaskExecutionId());
+        expect(stored).toMatchObject({
+          status: 'completed',
+          output: { doubled: 8 },
+          finishedAt: finished.finishedAt,
+        });
+      } finally {
+        reads.mockRestore();
+        single.mockRestore();
+      }
     });
   });
 }

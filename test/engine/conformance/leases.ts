@@ -86,7 +86,7 @@ export function describeLeases(factory: EngineStoreFactory): void {
         [staleCompletion(claim, 'stale')],
         Date.now(),
       );
-      expect(applied).toEqual([false]);
+      expect(applied).toEqual([null]);
       expect(expectCompleted(await waitFinished(handle)).output).toBe('recovered payload');
     });
 
@@ -101,7 +101,7 @@ export function describeLeases(factory: EngineStoreFactory): void {
         [staleCompletion(claim, 'late')],
         Date.now(),
       );
-      expect(applied).toEqual([false]);
+      expect(applied).toEqual([null]);
       expectFinishedWith(await waitFinished(handle), 'cancelled');
     });
 
