@@ -3,7 +3,10 @@
  * fresh process, with the raw ceiling measured in the same run. Prints a table, or with
  * `--json` one JSON object per workload. PostgreSQL runs on a throw-away cluster with fsync on
  * (durable settings); SQLite in WAL with synchronous=NORMAL.
- * Options: --json, --stores memory,sqlite,postgres, --skip-api
+ * Each figure is the median of --runs runs (default 3), each in a fresh process on a fresh
+ * database, with the other runs' range in its details: this machine's speed drifts by 10-30%
+ * from one minute to the next, and one run alone says little.
+ * Options: --json, --stores memory,sqlite,postgres, --runs N, --skip-api
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +32,29 @@ const storesArg = args[args.indexOf('--stores') + 1];
 const stores = (
   args.includes('--stores') && storesArg ? storesArg : 'memory,sqlite,postgres'
 ).split(',');
+const runsArg = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 3;
+if (!Number.isInteger(runsArg) || runsArg < 1) throw new Error('--runs takes a positive integer');
+const runs = runsArg;
 const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
+
+type Measurement = Awaited<ReturnType<typeof runJson>>;
+
+/**
+ * Runs `measure` `runs` times; the run with the median value stands for all of them, with
+ * the lowest and highest values and the largest peak RSS of all runs.
+ */
+async function medianOf(measure: () => Promise<Measurement>): Promise<Measurement> {
+  const results: Measurement[] = [];
+  for (let i = 0; i < runs; i++) results.push(await measure());
+  const sorted = [...results].sort((a, b) => a.value - b.value);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  if (runs === 1) return median;
+  return {
+    ...median,
+    peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
+    details: { ...median.details, runs, min: sorted[0]!.value, max: sorted.at(-1)!.value },
+  };
+}
 
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'durably-bench-'));
@@ -51,9 +76,11 @@ async function main() {
   try {
     for (const store of stores) {
       const ceiling =
-        store === 'memory' ? undefined : await runJson(['ceiling', await targetFor(store)]);
+        store === 'memory'
+          ? undefined
+          : await medianOf(async () => runJson(['ceiling', await targetFor(store)]));
       for (const workload of ['throughput', 'latency', 'fanOut']) {
-        const result = await runJson([workload, await targetFor(store)]);
+        const result = await medianOf(async () => runJson([workload, await targetFor(store)]));
         const row: Row = { workload: label(workload), store, ...result };
         if (workload === 'throughput' && ceiling) {
           row.ceiling = ceiling.value;
@@ -62,12 +89,16 @@ async function main() {
         report(row, rows);
       }
       if (store === 'postgres' && ceiling) {
-        const latencyAcross = await withWorkers(1, await targetFor(store), 'latencyEnqueueOnly');
+        const latencyAcross = await medianOf(async () =>
+          withWorkers(1, await targetFor(store), 'latencyEnqueueOnly'),
+        );
         report(
           { workload: 'W2 latency, task run by another process', store, ...latencyAcross },
           rows,
         );
-        const result = await withWorkers(4, await targetFor(store), 'throughputEnqueueOnly');
+        const result = await medianOf(async () =>
+          withWorkers(4, await targetFor(store), 'throughputEnqueueOnly'),
+        );
         report(
           {
             workload: 'W1 throughput, 4 worker processes',
@@ -82,7 +113,7 @@ async function main() {
     }
     if (!args.includes('--skip-api')) {
       if (!existsSync('.next/BUILD_ID')) await run('npm', ['run', 'build'], 'inherit');
-      const result = await runJson([], 'bench/apiLatency.ts');
+      const result = await medianOf(() => runJson([], 'bench/apiLatency.ts'));
       report(
         { workload: 'W4 API latency (HTTP, enqueue + wait)', store: 'sqlite', ...result },
         rows,
