@@ -40,8 +40,9 @@ const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
 type Measurement = Awaited<ReturnType<typeof runJson>>;
 
 /**
- * Runs `measure` `runs` times; the run with the median value stands for all of them, with
- * the lowest and highest values and the largest peak RSS of all runs.
+ * Runs `measure` `runs` times; the run with the median value (the lower middle one for an
+ * even count) stands for all of them, with the lowest and highest values and the largest peak
+ * RSS of all runs.
  */
 async function medianOf(measure: () => Promise<Measurement>): Promise<Measurement> {
   const results: Measurement[] = [];
