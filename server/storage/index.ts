@@ -9,6 +9,7 @@ import { migrateDatabase } from './migrate';
 import { NOTIFY_CHANNEL, PgClient } from './postgres/client';
 import { PgListener } from './postgres/listener';
 import { PostgresStorage } from './postgres/postgresStorage';
+import { SqliteChangeFeed } from './sqlite/changeFeed';
 import { SqliteClient } from './sqlite/client';
 import { SqliteStorage } from './sqlite/sqliteStorage';
 import type { PrismaStorage } from './types';
@@ -22,7 +23,10 @@ export interface PrismaStorageOptions {
   migrationsDir?: string;
   /** PostgreSQL pool size. @default 10 */
   poolSize?: number;
-  /** Subscribe to PostgreSQL notifications (LISTEN). @default true */
+  /**
+   * Hear other processes' changes: PostgreSQL LISTEN, a `data_version` poll on SQLite
+   * (./sqlite/changeFeed.ts). Without it the engine finds them by polling. @default true
+   */
   listen?: boolean;
 }
 
@@ -33,7 +37,12 @@ export async function createPrismaStorage(options: PrismaStorageOptions): Promis
   if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
 
   if (target.provider === 'sqlite') {
-    return new SqliteStorage(await SqliteClient.open(target.path));
+    const client = await SqliteClient.open(target.path);
+    const listen = options.listen ?? true;
+    return new SqliteStorage(
+      client,
+      listen ? new SqliteChangeFeed(target.path, () => client.dataVersion(), logger) : null,
+    );
   }
   const client = PgClient.open(target.url, logger, { poolSize: options.poolSize });
   let listener: PgListener | null = null;

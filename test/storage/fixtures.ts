@@ -105,3 +105,12 @@ export function newRow(
     ...overrides,
   };
 }
+
+/** Resolves once `predicate` holds, checking every 10 ms; fails after `timeoutMs`. */
+export async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -4,7 +4,7 @@ import { DurableExecutor } from '@/server/engine';
 import type { StorageNotification } from '@/server/engine/storage';
 import type { PrismaStorage } from '@/server/storage';
 import { PgListener } from '@/server/storage/postgres/listener';
-import { newRow, postgresFixture, silentLogger, T0 } from './fixtures';
+import { newRow, postgresFixture, silentLogger, T0, until } from './fixtures';
 
 const fixture = postgresFixture();
 afterAll(() => fixture.dispose());
@@ -22,14 +22,6 @@ function collect(storage: PrismaStorage) {
   const idsOf = (type: 'cancelled' | 'finished') =>
     received.flatMap((n) => (n.type === type ? n.executionIds : []));
   return { received, idsOf, unsubscribe };
-}
-
-async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('PostgreSQL notifications', () => {

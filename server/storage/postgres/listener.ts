@@ -11,6 +11,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Logger } from '@/server/engine/logger';
 import type { StorageNotification } from '@/server/engine/storage';
+import { NotificationListeners, type NotificationListener } from '../notificationListeners';
 import { toExecutionRow, type DbExecutionRow } from '../rows';
 import { NOTIFY_CHANNEL } from './client';
 import { CONNECT_TIMEOUT_MS } from './connect';
@@ -33,11 +34,9 @@ const notificationSchema = z.discriminatedUnion('type', [
 const PROBE_TIMEOUT_MS = 3_000;
 const MAX_RECONNECT_DELAY_MS = 5_000;
 
-type Listener = (notification: StorageNotification) => void;
-
 export class PgListener {
   private client: pg.Client | null = null;
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners: NotificationListeners;
   private readonly probes = new Map<string, () => void>();
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelayMs = 100;
@@ -48,7 +47,9 @@ export class PgListener {
     private readonly url: string,
     private readonly logger: Logger,
     private readonly ignoredOrigin: string | null = null,
-  ) {}
+  ) {
+    this.listeners = new NotificationListeners(logger);
+  }
 
   /**
    * Connects, LISTENs and waits for a probe sent by `sendProbe` (through another connection).
@@ -80,9 +81,8 @@ export class PgListener {
     return false;
   }
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  subscribe(listener: NotificationListener): () => void {
+    return this.listeners.add(listener);
   }
 
   async close(): Promise<void> {
@@ -172,12 +172,6 @@ export class PgListener {
   }
 
   private emit(notification: StorageNotification): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(notification);
-      } catch (error) {
-        this.logger.error('A storage notification listener threw', error);
-      }
-    }
+    this.listeners.emit(notification);
   }
 }

@@ -22,10 +22,11 @@
  * process never ran two statements at once anyway.
  */
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { PrismaClient } from '../generated/sqlite/client';
 import type { Prisma } from '../generated/sqlite/client';
 import { isBusyError, toStorageError } from '../errors';
-import { withStatementCache } from './statementCache';
+import { cachePreparedStatements } from './statementCache';
 
 export type SqliteDb = Prisma.TransactionClient;
 
@@ -53,6 +54,7 @@ export class SqliteClient {
   private constructor(
     readonly prisma: PrismaClient,
     path: string,
+    private readonly connection: () => BetterSqlite3.Database | null,
   ) {
     let queue = queuesByPath.get(path);
     if (!queue) {
@@ -63,8 +65,13 @@ export class SqliteClient {
   }
 
   static async open(path: string): Promise<SqliteClient> {
-    const adapter = withStatementCache(
+    let connection: BetterSqlite3.Database | null = null;
+    const adapter = onAdapterConnection(
       new PrismaBetterSqlite3({ url: path, timeout: BUSY_TIMEOUT_MS }),
+      (db) => {
+        cachePreparedStatements(db);
+        connection = db;
+      },
     );
     const prisma = new PrismaClient({ adapter });
     try {
@@ -77,7 +84,17 @@ export class SqliteClient {
       await prisma.$disconnect();
       throw error;
     }
-    return new SqliteClient(prisma, path);
+    return new SqliteClient(prisma, path, () => connection);
+  }
+
+  /**
+   * SQLite's `data_version` as this connection sees it: it changes when ANOTHER connection
+   * (another process, another store on the file) commits, never for this one's own commits.
+   * Read straight from the connection (a few microseconds); null before it opened.
+   */
+  dataVersion(): number | null {
+    const db = this.connection();
+    return db && db.open ? Number(db.pragma('data_version', { simple: true })) : null;
   }
 
   /** Runs `fn` alone on the connection; retries it when the file stayed locked too long. */
@@ -108,4 +125,21 @@ async function withBusyRetry<T>(fn: () => Promise<T>): Promise<T> {
       await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }
   }
+}
+
+/**
+ * Calls `onConnection` with each better-sqlite3 connection `factory` opens, before Prisma
+ * uses it. The adapter's connection is a plain property, outside its typed interface.
+ */
+function onAdapterConnection(
+  factory: PrismaBetterSqlite3,
+  onConnection: (db: BetterSqlite3.Database) => void,
+): PrismaBetterSqlite3 {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    onConnection((adapter as unknown as { client: BetterSqlite3.Database }).client);
+    return adapter;
+  };
+  return factory;
 }

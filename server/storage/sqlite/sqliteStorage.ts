@@ -1,7 +1,7 @@
 /**
  * DurableStorage over SQLite (Prisma + better-sqlite3). Every operation is one statement or
- * one write-first transaction (see ./client.ts). SQLite has no cross-process notifications:
- * other processes find work through the engine's backstop poll, so there is no `subscribe`.
+ * one write-first transaction (see ./client.ts). `subscribe` hears other processes' commits
+ * through ./changeFeed.ts (SQLite has no NOTIFY).
  */
 import type {
   CancelResult,
@@ -15,6 +15,7 @@ import type {
   RecoverRequest,
   RecoverResult,
   RunResult,
+  StorageNotification,
 } from '@/server/engine/storage';
 import type { DurableExecutionErrorStorageValue } from '@/server/engine/errors';
 import { closeExecution } from '../closeExecution';
@@ -23,6 +24,7 @@ import { toExecutionRow, toNewRowJson } from '../rows';
 import { appliedRows, planRunResults } from '../runResults';
 import type { PrismaStorage, PruneOptions } from '../types';
 import { rethrowDuplicate } from '../types';
+import type { SqliteChangeFeed } from './changeFeed';
 import type { SqliteClient, SqliteDb } from './client';
 import { advanceParent, cancelExecution, closeCompletedChildren, closeStatements } from './close';
 import { claimReady, insertRows, nextDueAt } from './enqueue';
@@ -41,8 +43,15 @@ import { applyRunResults } from './runResults';
 export class SqliteStorage implements PrismaStorage {
   private closing: Promise<void> | undefined;
   readonly provider = 'sqlite';
+  /** Absent when the store was opened without listening (`listen: false`). */
+  readonly subscribe?: (listener: (notification: StorageNotification) => void) => () => void;
 
-  constructor(private readonly client: SqliteClient) {}
+  constructor(
+    private readonly client: SqliteClient,
+    private readonly changeFeed: SqliteChangeFeed | null,
+  ) {
+    if (changeFeed) this.subscribe = (listener) => changeFeed.subscribe(listener);
+  }
 
   async insertExecutions(rows: NewExecutionRow[]): Promise<void> {
     const json = rows.map((row, index) => toNewRowJson(row, index + 1));
@@ -66,7 +75,9 @@ export class SqliteStorage implements PrismaStorage {
     const applied = await (plan.newRows.length > 0
       ? this.client.transaction(apply)
       : this.client.run(apply));
-    return appliedRows(results, applied.map(toExecutionRow));
+    const rows = applied.map(toExecutionRow);
+    this.changeFeed?.finishedHere(rows);
+    return appliedRows(results, rows);
   }
 
   closeExecutions(executionIds: string[], now: number): Promise<CloseResult[]> {
@@ -158,6 +169,7 @@ export class SqliteStorage implements PrismaStorage {
   }
 
   close(): Promise<void> {
+    this.changeFeed?.close();
     this.closing ??= this.client.close();
     return this.closing;
   }

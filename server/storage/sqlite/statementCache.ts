@@ -10,7 +10,6 @@
  * be bound only once). The adapter uses nothing else of a statement (checked against the
  * pinned @prisma/adapter-better-sqlite3; test/storage/sqliteStorage.test.ts runs through it).
  */
-import type { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** Statement texts are a small fixed set (batches travel as JSON); this bounds it anyway. */
@@ -58,16 +57,4 @@ export function cachePreparedStatements(
     };
   };
   Object.assign(db, { prepare });
-}
-
-/** `factory`, with every connection it opens keeping its prepared statements. */
-export function withStatementCache(factory: PrismaBetterSqlite3): PrismaBetterSqlite3 {
-  const connect = factory.connect.bind(factory);
-  factory.connect = async () => {
-    const adapter = await connect();
-    // The adapter's connection is a plain property (not part of its typed interface).
-    cachePreparedStatements((adapter as unknown as { client: BetterSqlite3.Database }).client);
-    return adapter;
-  };
-  return factory;
 }
