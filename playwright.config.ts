@@ -3,15 +3,11 @@
  * `npm run test:e2e` which does). Two servers, each on a fresh SQLite file: one open, one with
  * DURABLY_ADMIN_TOKEN for the login tests.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { AUTH_PORT, E2E_ADMIN_TOKEN, OPEN_PORT } from './test/e2e/env';
+import { AUTH_PORT, E2E_ADMIN_TOKEN, OPEN_PORT, e2eDatabaseUrl } from './test/e2e/env';
 
 // Workers load this file again; the run's id is fixed once in the main process.
 process.env.DURABLY_E2E_RUN ??= `${process.pid}-${Date.now()}`;
-const databaseUrl = (name: string) =>
-  `file:${join(tmpdir(), `durably-e2e-${process.env.DURABLY_E2E_RUN}-${name}.db`)}`;
 
 function server(port: number, env: Record<string, string>) {
   return {
@@ -66,7 +62,10 @@ export default defineConfig({
     },
   ],
   webServer: [
-    server(OPEN_PORT, { DATABASE_URL: databaseUrl('open') }),
-    server(AUTH_PORT, { DATABASE_URL: databaseUrl('auth'), DURABLY_ADMIN_TOKEN: E2E_ADMIN_TOKEN }),
+    server(OPEN_PORT, { DATABASE_URL: e2eDatabaseUrl('open') }),
+    server(AUTH_PORT, {
+      DATABASE_URL: e2eDatabaseUrl('auth'),
+      DURABLY_ADMIN_TOKEN: E2E_ADMIN_TOKEN,
+    }),
   ],
 });

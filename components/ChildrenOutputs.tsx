@@ -52,7 +52,9 @@ export function ChildrenOutputs({
         <p className="muted">
           {isActiveStatus(execution.status)
             ? 'Outputs are listed here once every child completed; select a child to see its own.'
-            : 'This parent did not complete, so it has no children outputs; select a child to see its own.'}
+            : execution.status === 'completed'
+              ? 'The children outputs could not be read; select a child to see its own.'
+              : 'This parent did not complete, so it has no children outputs; select a child to see its own.'}
         </p>
       )}
       <div className="table-wrap">

@@ -1,12 +1,17 @@
 'use client';
 
 import { useState } from 'react';
+import type { UnreadableValue } from './trpc/types';
 
 const PREVIEW_CHARS = 20_000;
 
-/** A value as pretty JSON text in a <pre>: never interpreted as HTML. Long values are cut. */
+/**
+ * A value as pretty JSON text in a <pre>: never interpreted as HTML. Long values are cut. A
+ * value the server could not deserialize is shown as a note and the text it has stored.
+ */
 export function JsonBlock({ value, label }: { value: unknown; label: string }) {
   const [full, setFull] = useState(false);
+  if (isUnreadable(value)) return <UnreadableBlock value={value} label={label} />;
   const text = toJsonText(value);
   const cut = !full && text.length > PREVIEW_CHARS;
   return (
@@ -21,6 +26,40 @@ export function JsonBlock({ value, label }: { value: unknown; label: string }) {
       )}
     </div>
   );
+}
+
+function UnreadableBlock({ value, label }: { value: UnreadableValue; label: string }) {
+  const shown = value.unreadableValue.length;
+  const cut = value.storedLength > shown;
+  return (
+    <div className="json-block">
+      <p className="notice" role="note">
+        Could not be read: {value.error}
+      </p>
+      <pre className="code" aria-label={`${label} as stored`} tabIndex={0}>
+        {cut ? `${value.unreadableValue}\n…` : value.unreadableValue}
+      </pre>
+      {cut && (
+        <p className="muted">
+          The first {shown.toLocaleString()} of {value.storedLength.toLocaleString()} stored
+          characters.
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The marker's fields (checked against its type, so the two cannot drift apart). */
+const UNREADABLE_FIELDS = {
+  unreadableValue: 'string',
+  storedLength: 'number',
+  error: 'string',
+} as const satisfies Record<keyof UnreadableValue, 'string' | 'number'>;
+
+function isUnreadable(value: unknown): value is UnreadableValue {
+  if (typeof value !== 'object' || value === null) return false;
+  const fields: Record<string, unknown> = { ...value };
+  return Object.entries(UNREADABLE_FIELDS).every(([key, type]) => typeof fields[key] === type);
 }
 
 export function toJsonText(value: unknown, indent: number | undefined = 2): string {

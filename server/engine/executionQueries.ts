@@ -1,4 +1,8 @@
-/** Reads for APIs and dashboards: lists, trees and counts, as user-facing executions. */
+/**
+ * Reads for APIs and dashboards: lists, trees and counts, as user-facing executions. A stored
+ * value that cannot be deserialized is an `UnreadableValue` here, so one bad row does not fail
+ * a page, and an execution that failed on its own input can still be viewed.
+ */
 import { DurableExecutionError, DurableExecutionNotFoundError } from './errors';
 import { toTaskExecution } from './executionView';
 import type { SafeSerializer } from './serializer';
@@ -69,8 +73,9 @@ export class ExecutionQueries {
     return this.queries().getExecutionStats();
   }
 
-  private view(row: ExecutionRow, children: ExecutionRow[] | null): TaskExecution<unknown> {
-    return toTaskExecution<unknown>(this.serializer, row, children);
+  /** One row as these queries show it (unreadable values marked). */
+  view(row: ExecutionRow, children: ExecutionRow[] | null): TaskExecution<unknown> {
+    return toTaskExecution(this.serializer, row, children, { unreadableValues: 'mark' });
   }
 
   private queries(): DurableStorageQueries {

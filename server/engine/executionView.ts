@@ -8,11 +8,72 @@ import {
   type TaskRetryOptions,
 } from './types';
 
+/** How much of an unreadable stored text a marker keeps. */
+export const UNREADABLE_TEXT_MAX_CHARS = 2_000;
+
+/**
+ * Stands in for a stored input or output that cannot be deserialized (a serializer change, a
+ * corrupted row) in read-model queries (`getExecution`, `listExecutions`, `getExecutionTree`),
+ * so one such value does not fail the whole read. Typed handles never return it: they throw
+ * the serializer's error. A plain object, so it travels through any transport.
+ */
+export interface UnreadableValue {
+  /** The stored text, cut to its first `UNREADABLE_TEXT_MAX_CHARS` characters. */
+  unreadableValue: string;
+  /** The stored text's full length in characters: more than `unreadableValue`'s when cut. */
+  storedLength: number;
+  /** Why it cannot be read ("Error deserializing value: ..."). */
+  error: string;
+}
+
+/**
+ * Whether `value`, read through a read-model query, is the marker of a value that could not be
+ * deserialized. (A stored value of exactly this shape would read as one too.)
+ */
+export function isUnreadableValue(value: unknown): value is UnreadableValue {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'unreadableValue' in value &&
+    typeof value.unreadableValue === 'string' &&
+    'storedLength' in value &&
+    typeof value.storedLength === 'number' &&
+    'error' in value &&
+    typeof value.error === 'string'
+  );
+}
+
+export interface ExecutionViewOptions {
+  /**
+   * What a stored value that cannot be deserialized becomes: `'throw'` the serializer's
+   * non-retryable error (typed reads, which must not invent a value), or `'mark'` it with an
+   * `UnreadableValue` (reads for APIs and dashboards).
+   * @default 'throw'
+   */
+  unreadableValues?: 'throw' | 'mark';
+}
+
 export function toTaskExecution<TOutput>(
   serializer: SafeSerializer,
   row: ExecutionRow,
   children: ExecutionRow[] | null,
+  options?: { unreadableValues?: 'throw' },
+): TaskExecution<TOutput>;
+/** With `'mark'`, any value may be an `UnreadableValue`, so the output is typed `unknown`. */
+export function toTaskExecution(
+  serializer: SafeSerializer,
+  row: ExecutionRow,
+  children: ExecutionRow[] | null,
+  options: ExecutionViewOptions,
+): TaskExecution<unknown>;
+export function toTaskExecution<TOutput>(
+  serializer: SafeSerializer,
+  row: ExecutionRow,
+  children: ExecutionRow[] | null,
+  { unreadableValues = 'throw' }: ExecutionViewOptions = {},
 ): TaskExecution<TOutput> {
+  const read = (text: string): unknown =>
+    unreadableValues === 'mark' ? readOrMark(serializer, text) : serializer.deserialize(text);
   const retryOptions: TaskRetryOptions = {
     maxAttempts: row.retryOptions.maxAttempts,
     baseDelayMs: row.retryOptions.baseDelayMs,
@@ -22,7 +83,7 @@ export function toTaskExecution<TOutput>(
   const base = {
     taskId: row.taskId,
     executionId: row.executionId,
-    runInput: serializer.deserialize(row.runInput),
+    runInput: read(row.runInput),
     retryOptions,
     sleepMsBeforeRun: row.sleepMsBeforeRun,
     timeoutMs: row.timeoutMs,
@@ -45,7 +106,7 @@ export function toTaskExecution<TOutput>(
       : {}),
     ...(row.startedAt === null ? {} : { startedAt: new Date(row.startedAt) }),
     ...(row.expiresAt === null ? {} : { expiresAt: new Date(row.expiresAt) }),
-    ...(row.runOutput === null ? {} : { runOutput: serializer.deserialize(row.runOutput) }),
+    ...(row.runOutput === null ? {} : { runOutput: read(row.runOutput) }),
     ...(children && children.length > 0
       ? { childrenTasks: children.map((c) => ({ taskId: c.taskId, executionId: c.executionId })) }
       : {}),
@@ -64,8 +125,8 @@ export function toTaskExecution<TOutput>(
       ...base,
       status: 'completed',
       finishedAt,
-      output:
-        row.output === null ? (undefined as TOutput) : serializer.deserialize<TOutput>(row.output),
+      // TOutput is `unknown` when values are marked (see the overloads).
+      output: (row.output === null ? undefined : read(row.output)) as TOutput,
     };
   }
   const failed: FailedTaskExecution = {
@@ -75,4 +136,17 @@ export function toTaskExecution<TOutput>(
     error: row.error ?? { errorType: 'generic', message: 'Unknown error', isRetryable: false },
   };
   return failed;
+}
+
+function readOrMark(serializer: SafeSerializer, text: string): unknown {
+  try {
+    return serializer.deserialize(text);
+  } catch (error) {
+    // SafeSerializer's error: "Error deserializing value: <the serializer's message>".
+    return {
+      unreadableValue: text.slice(0, UNREADABLE_TEXT_MAX_CHARS),
+      storedLength: text.length,
+      error: error instanceof Error ? error.message : String(error),
+    } satisfies UnreadableValue;
+  }
 }

@@ -31,7 +31,7 @@ import {
   type PlainTaskBuilders,
   type TaskBuilders,
 } from './taskBuilders';
-import { createTaskHandle, type TaskHandle } from './taskHandle';
+import { createTaskHandle, type HandleOptions, type TaskHandle } from './taskHandle';
 import { TaskRegistry } from './taskRegistry';
 import type {
   AnyDurableTask,
@@ -149,7 +149,7 @@ export class DurableExecutor {
     options?: TaskEnqueueOptions,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
     const executionId = await this.enqueueTaskById(task.id, input, options);
-    return this.handle(task.id, executionId, true);
+    return this.handle(task.id, executionId, { enqueued: true });
   }
 
   /** Enqueues by task id with untyped input (validated like any enqueue). For APIs. */
@@ -183,6 +183,11 @@ export class DurableExecutor {
     }));
   }
 
+  /**
+   * An execution by id, for APIs and dashboards. Here (and in listExecutions,
+   * getExecutionTree, waitForExecution) a stored value that cannot be deserialized is an
+   * `UnreadableValue` marker (see `isUnreadableValue`); typed handles throw instead.
+   */
   getExecution(executionId: string): Promise<TaskExecution<unknown> | null> {
     return this.queries.get(executionId);
   }
@@ -203,9 +208,11 @@ export class DurableExecutor {
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) deadline.abort();
     try {
-      return await this.handle<unknown>('', executionId).waitAndGetTaskFinishedExecution({
-        signal: deadline.signal,
+      // A read for APIs, like getExecution: an unreadable value is marked, not thrown.
+      const handle = this.handle<unknown>('', executionId, {
+        view: (row, children) => this.queries.view(row, children),
       });
+      return await handle.waitAndGetTaskFinishedExecution({ signal: deadline.signal });
     } catch (error) {
       if (error instanceof DurableExecutionNotFoundError) return null;
       if (!deadline.signal.aborted) throw error;
@@ -283,7 +290,7 @@ export class DurableExecutor {
   private handle<TOutput>(
     taskId: string,
     executionId: string,
-    enqueued = false,
+    options: HandleOptions<TOutput> = {},
   ): TaskHandle<TOutput> {
     return createTaskHandle<TOutput>(
       {
@@ -296,7 +303,7 @@ export class DurableExecutor {
       },
       taskId,
       executionId,
-      enqueued,
+      options,
     );
   }
 

@@ -1,6 +1,11 @@
 /** The engine's public face. */
 export { DurableExecutor, type RegisteredTaskInfo } from './executor';
 export type { ExecutionPage } from './executionQueries';
+export {
+  isUnreadableValue,
+  UNREADABLE_TEXT_MAX_CHARS,
+  type UnreadableValue,
+} from './executionView';
 export type { DurableExecutorOptions } from './executorOptions';
 export {
   DurableExecutionError,

@@ -33,20 +33,35 @@ export interface HandleDependencies {
   defaultPollingIntervalMs: number;
 }
 
-/**
- * `enqueued`: the execution was just enqueued by this process, so it is known active: its
- * first wait skips the read and waits for the finish event (or a late one it remembers).
- */
+/** Turns a row (and its children) into the execution a handle returns. */
+export type ExecutionView<TOutput> = (
+  row: ExecutionRow,
+  children: ExecutionRow[] | null,
+) => TaskExecution<TOutput>;
+
+export interface HandleOptions<TOutput> {
+  /**
+   * The execution was just enqueued by this process, so it is known active: its first wait
+   * skips the read and waits for the finish event (or a late one it remembers).
+   */
+  enqueued?: boolean;
+  /** @default strict `toTaskExecution`: a value that cannot be deserialized throws. */
+  view?: ExecutionView<TOutput>;
+}
+
 export function createTaskHandle<TOutput>(
   deps: HandleDependencies,
   taskId: string,
   executionId: string,
-  enqueued = false,
+  {
+    enqueued = false,
+    view = (row, children) => toTaskExecution<TOutput>(deps.serializer, row, children),
+  }: HandleOptions<TOutput> = {},
 ): TaskHandle<TOutput> {
   let knownActive = enqueued;
   const toExecution = async (row: ExecutionRow): Promise<TaskExecution<TOutput>> => {
     const children = row.childrenCount > 0 ? await deps.storage.getChildren(executionId) : null;
-    return toTaskExecution<TOutput>(deps.serializer, row, children);
+    return view(row, children);
   };
   const read = async (): Promise<TaskExecution<TOutput>> => {
     const row = await deps.readExecution(executionId);

@@ -1,6 +1,9 @@
 import { TRPCError } from '@trpc/server';
+import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isUnreadableValue } from '@/server/engine';
 import { waitFor } from '../engine/helpers';
+import { storedRootRow } from '../engine/serializationHelpers';
 import { createApiHarness, type ApiHarness } from './apiHarness';
 
 let harness: ApiHarness;
@@ -195,6 +198,58 @@ describe('executions', () => {
     await iterator.return?.();
     expect(first.done).toBe(false);
     expect(first.value).toEqual(expect.arrayContaining([executionId]));
+  });
+});
+
+describe('an execution whose stored input cannot be read', () => {
+  it('is listed, read, waited for and shown in its tree with the input marked', async () => {
+    const api = harness.caller();
+    const corrupted = storedRootRow('echo', '{"json": not superjson');
+    const { executionId } = corrupted;
+    await harness.durably.storage.insertExecutions([corrupted]);
+
+    const runInput = {
+      unreadableValue: '{"json": not superjson',
+      storedLength: 22,
+      error: expect.stringMatching(/^Error deserializing value: /) as unknown,
+    };
+    // The executor claims it and fails it on its input, as it should.
+    const waited = await api.executions.wait({ executionId, timeoutMs: 60_000 });
+    expect(waited).toMatchObject({ status: 'failed', runInput });
+    const execution = await api.executions.get({ executionId });
+    expect(execution).toMatchObject({ status: 'failed', runInput });
+    const marker = execution.runInput;
+    if (!isUnreadableValue(marker)) throw new Error('The input is not marked unreadable');
+    expect(execution.error).toMatchObject({ message: marker.error, isRetryable: false });
+    // A plain object: the transport's superjson carries it unchanged.
+    expect(superjson.parse(superjson.stringify(execution))).toEqual(execution);
+
+    const page = await api.executions.list({ limit: 200 });
+    expect(page.items.length).toBeGreaterThan(1);
+    expect(page.items.find((item) => item.executionId === executionId)).toMatchObject({
+      status: 'failed',
+      errorMessage: marker.error,
+    });
+    const tree = await api.executions.tree({ executionId });
+    expect(tree.nodes.map((node) => [node.executionId, node.status])).toEqual([
+      [executionId, 'failed'],
+    ]);
+  });
+
+  it('cannot be rerun: its input is unknown', async () => {
+    const api = harness.caller();
+    const corrupted = storedRootRow('echo', '{"json": not superjson');
+    await harness.durably.storage.insertExecutions([corrupted]);
+    await api.executions.wait({ executionId: corrupted.executionId, timeoutMs: 60_000 });
+
+    const newest = async () => (await api.executions.list({ limit: 1 })).items[0]?.executionId;
+    expect(await newest()).toBe(corrupted.executionId);
+    const error = await expectTrpcError(
+      api.executions.rerun({ executionId: corrupted.executionId }),
+      'PRECONDITION_FAILED',
+    );
+    expect(error.message).toMatch(/cannot be read \(Error deserializing value: .+\)/);
+    expect(await newest()).toBe(corrupted.executionId);
   });
 });
 

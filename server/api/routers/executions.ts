@@ -1,6 +1,11 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { FINISHED_STATUSES, ACTIVE_STATUSES, type TaskExecution } from '@/server/engine';
+import {
+  ACTIVE_STATUSES,
+  FINISHED_STATUSES,
+  isUnreadableValue,
+  type TaskExecution,
+} from '@/server/engine';
 import { enqueueInputSchema } from '../enqueueInput';
 import { eventBatches } from '../eventBatches';
 import { toExecutionSummary } from '../executionSummary';
@@ -53,6 +58,12 @@ export const executionsRouter = createTRPCRouter({
   rerun: adminProcedure.input(z.object({ executionId })).mutation(async ({ ctx, input }) => {
     const { executor } = await ctx.getDurably();
     const execution = orNotFound(await executor.getExecution(input.executionId), input.executionId);
+    if (isUnreadableValue(execution.runInput)) {
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: `The input of execution ${input.executionId} cannot be read (${execution.runInput.error}), so it cannot be rerun`,
+      });
+    }
     return { executionId: await executor.enqueueTaskById(execution.taskId, execution.runInput) };
   }),
 
