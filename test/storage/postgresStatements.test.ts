@@ -65,6 +65,24 @@ describe('PostgreSQL statements', () => {
     }
   });
 
+  it('stay unnamed behind PgBouncer (?pgbouncer=true, as Prisma spells it)', async () => {
+    const client = PgClient.open(`${database.url}?pgbouncer=true`, silentLogger, { poolSize: 1 });
+    try {
+      const [claimed] = await claimReady(client.prisma, {
+        taskIds: ['none'],
+        limit: 1,
+        now: T0,
+        expireMs: 1,
+      });
+      expect(claimed).toBeUndefined();
+      const statements = await client.prisma.$queryRaw<{ name: string }[]>`
+        SELECT name FROM pg_prepared_statements`;
+      expect(statements).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('keep working after a migration adds a column', async () => {
     await runOnce('m1');
     await withPgClient(database.url, (client) =>

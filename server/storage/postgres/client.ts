@@ -46,7 +46,7 @@ export class PgClient {
     // Idle connections die when the server restarts; the pool replaces them on demand.
     pool.on('error', (error) => logger.error('PostgreSQL pool connection lost', error));
     const adapter = new PrismaPg(pool, {
-      statementNameGenerator: preparedStatementName,
+      ...(behindPgBouncer(url) ? {} : { statementNameGenerator: preparedStatementName }),
       onConnectionError: (error) => logger.error('PostgreSQL connection error', error),
     });
     return new PgClient(new PrismaClient({ adapter }), pool, logger);
@@ -114,6 +114,15 @@ export class PgClient {
  */
 function preparedStatementName(query: { sql: string }): string {
   return `durably_${createHash('sha1').update(query.sql).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * `?pgbouncer=true` (Prisma's own convention): a pooler in transaction mode may hand each
+ * statement another server connection, where a statement prepared elsewhere does not exist,
+ * so statements stay unnamed. pg ignores the parameter itself.
+ */
+function behindPgBouncer(url: string): boolean {
+  return new URL(url).searchParams.get('pgbouncer') === 'true';
 }
 
 /** One payload per notification, ids split so that each payload fits NOTIFY's limit. */
