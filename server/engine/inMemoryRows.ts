@@ -1,0 +1,143 @@
+/**
+ * The in-memory store's rows and the indexes kept beside them: ready heaps per task, children
+ * by parent, the two sets of pending follow-ups, and the dashboard queries. The other
+ * in-memory modules set row fields directly but touch the indexes only through these methods,
+ * so no index falls out of step with its rows. Rows here are live: the store hands out copies.
+ */
+import type { DurableExecutionErrorStorageValue } from './errors';
+import { InMemoryQueries } from './inMemoryQueries';
+import { ReadyQueue } from './readyQueue';
+import type { ExecutionRow, NewExecutionRow } from './storage';
+
+export class InMemoryRows {
+  private readonly byId = new Map<string, ExecutionRow>();
+  private readonly readyQueue = new ReadyQueue((id) => this.byId.get(id)?.status === 'ready');
+  private readonly childrenByParent = new Map<string, string[]>();
+  /** Finished rows whose close (parent update, cascade) has not run yet. */
+  private readonly toClose = new Set<string>();
+  /** Parents whose children all completed, waiting for advanceParent. */
+  private readonly readyToAdvance = new Set<string>();
+  /** Insertion order, for newest-first listing; trees by root for the dashboard. */
+  readonly queries = new InMemoryQueries(this.byId);
+
+  has(executionId: string): boolean {
+    return this.byId.has(executionId);
+  }
+
+  get(executionId: string): ExecutionRow | undefined {
+    return this.byId.get(executionId);
+  }
+
+  mustGet(executionId: string): ExecutionRow {
+    const row = this.byId.get(executionId);
+    if (!row) throw new Error(`Execution ${executionId} is missing from the store`);
+    return row;
+  }
+
+  /** The parent's children by index (finalize tasks are not among them). */
+  childIds(parentExecutionId: string): readonly string[] {
+    return this.childrenByParent.get(parentExecutionId) ?? [];
+  }
+
+  popDue(taskIds: readonly string[], now: number): string | undefined {
+    return this.readyQueue.popDue(taskIds, now);
+  }
+
+  earliestStartAt(taskIds: readonly string[]): number | null {
+    return this.readyQueue.earliestStartAt(taskIds);
+  }
+
+  /** Queues a row its caller has just set back to `ready` (a retry or a recovery). */
+  requeue(row: ExecutionRow): void {
+    this.readyQueue.push(row);
+  }
+
+  listToClose(limit: number): string[] {
+    return take(this.toClose, limit);
+  }
+
+  listReadyToAdvance(limit: number): string[] {
+    return take(this.readyToAdvance, limit);
+  }
+
+  /** Adds or drops a parent from the advanceParent follow-ups. */
+  setReadyToAdvance(executionId: string, ready: boolean): void {
+    if (ready) this.readyToAdvance.add(executionId);
+    else this.readyToAdvance.delete(executionId);
+  }
+
+  insert(newRow: NewExecutionRow): void {
+    const row: ExecutionRow = {
+      ...copy(newRow),
+      status: 'ready',
+      runOutput: null,
+      output: null,
+      error: null,
+      retryAttempts: 0,
+      recoveryAttempts: 0,
+      startedAt: null,
+      finishedAt: null,
+      expiresAt: null,
+      leaseToken: 0,
+      childrenCount: 0,
+      finishedChildrenCount: 0,
+      childrenTasksErrors: null,
+      finalizeTaskExecutionId: null,
+      finalizeTaskId: null,
+      finalizeTaskError: null,
+      closeStatus: 'idle',
+      updatedAt: newRow.createdAt,
+    };
+    this.byId.set(row.executionId, row);
+    this.queries.added(row);
+    if (row.parentExecutionId && !row.isFinalizeTask) {
+      const siblings = this.childrenByParent.get(row.parentExecutionId) ?? [];
+      siblings[row.indexInParent] = row.executionId;
+      this.childrenByParent.set(row.parentExecutionId, siblings);
+    }
+    this.readyQueue.push(row);
+  }
+
+  /** Marks a row finished; a root with no children has nothing to follow up. */
+  finish(row: ExecutionRow, now: number): void {
+    row.finishedAt = now;
+    row.updatedAt = now;
+    row.expiresAt = null;
+    const needsClose =
+      row.parentExecutionId !== null ||
+      row.childrenCount > 0 ||
+      row.finalizeTaskExecutionId !== null;
+    this.setCloseStatus(row, needsClose ? 'ready' : 'closed');
+  }
+
+  /** Cancels one row; its close status is the caller's, since a cascade closes at once. */
+  cancel(row: ExecutionRow, error: DurableExecutionErrorStorageValue, now: number): void {
+    row.status = 'cancelled';
+    row.error = error;
+    row.finishedAt = now;
+    row.updatedAt = now;
+    row.expiresAt = null;
+    this.readyQueue.remove(row.executionId);
+    this.readyToAdvance.delete(row.executionId);
+  }
+
+  setCloseStatus(row: ExecutionRow, closeStatus: ExecutionRow['closeStatus']): void {
+    row.closeStatus = closeStatus;
+    if (closeStatus === 'ready') this.toClose.add(row.executionId);
+    else this.toClose.delete(row.executionId);
+  }
+}
+
+/** The first `limit` ids of a set, in insertion order. */
+function take(set: ReadonlySet<string>, limit: number): string[] {
+  const ids: string[] = [];
+  for (const id of set) {
+    if (ids.length >= limit) break;
+    ids.push(id);
+  }
+  return ids;
+}
+
+export function copy<T>(value: T): T {
+  return structuredClone(value);
+}
