@@ -3,6 +3,7 @@
  * exclusive claims under concurrency, fencing of stale results, whole-tree retention.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionListQuery, ExecutionRow } from '@/server/engine/storage';
 import type { PrismaStorage } from '@/server/storage';
 import { runDifferentialScenario } from './differential';
 import { newRow, T0 } from './fixtures';
@@ -167,6 +168,61 @@ export function describeStorage(name: string, createFixture: () => StorageFixtur
         rows.filter((row) => stillRunning.has(row.executionId)).map((row) => row.status),
       ).toEqual(Array.from({ length: 20 }, () => 'cancelled'));
     });
+
+    it('pages through 10,000 executions, ties on createdAt included, losing and repeating none', async () => {
+      const storage = await fixture.open();
+      const count = 10_000;
+      const id = (i: number) => `p${String(i).padStart(5, '0')}`;
+      for (let from = 0; from < count; from += 1000) {
+        await storage.insertExecutions(
+          Array.from({ length: 1000 }, (_, k) => {
+            const i = from + k;
+            // Seven executions share each createdAt: the cursor must break ties by id.
+            return newRow(id(i), i % 2 === 0 ? 'x' : 'y', { createdAt: T0 + Math.floor(i / 7) });
+          }),
+        );
+      }
+      const pageThrough = async (query: Omit<ExecutionListQuery, 'limit' | 'cursor'>) => {
+        const seen: ExecutionRow[] = [];
+        for (let cursor: ExecutionListQuery['cursor']; ;) {
+          const page = await storage.listExecutions({ ...query, limit: 250, cursor });
+          seen.push(...page);
+          const last = page.at(-1);
+          if (page.length < 250 || !last) return seen;
+          cursor = { createdAt: last.createdAt, executionId: last.executionId };
+        }
+      };
+      const newestFirst = (rows: ExecutionRow[]) =>
+        [...rows].sort((a, b) =>
+          a.createdAt !== b.createdAt
+            ? b.createdAt - a.createdAt
+            : a.executionId < b.executionId
+              ? 1
+              : -1,
+        );
+
+      const all = await pageThrough({});
+      expect(all).toHaveLength(count);
+      expect(new Set(all.map((row) => row.executionId)).size).toBe(count);
+      expect(all.map((row) => row.executionId)).toEqual(
+        newestFirst(all).map((row) => row.executionId),
+      );
+      const xs = await pageThrough({ taskId: 'x' });
+      expect(xs).toHaveLength(count / 2);
+      expect(xs.every((row) => row.taskId === 'x')).toBe(true);
+      const prefixed = await pageThrough({ executionIdPrefix: 'p012' });
+      expect(prefixed.map((row) => row.executionId).sort()).toEqual(
+        Array.from({ length: 100 }, (_, k) => id(1200 + k)),
+      );
+      const stats = await storage.getExecutionStats();
+      expect(stats.byStatus).toEqual({ ready: count });
+      expect(stats.byTask).toEqual(
+        expect.arrayContaining([
+          { taskId: 'x', status: 'ready', count: count / 2 },
+          { taskId: 'y', status: 'ready', count: count / 2 },
+        ]),
+      );
+    }, 60_000);
 
     it('prunes whole finished trees only', async () => {
       const storage = await fixture.open();
