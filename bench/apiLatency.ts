@@ -1,7 +1,7 @@
 /**
- * W4: the latency workload through the HTTP API: `next start` on a fresh SQLite file, then
- * 200 sequential enqueue + wait calls with the typed tRPC client. Prints one JSON line.
- * Needs a build (`npm run build`).
+ * W4: the latency workload through the HTTP API: `next start` on the database given as the
+ * first argument (a fresh SQLite file when none), then 200 sequential enqueue + wait calls
+ * with the typed tRPC client. Prints one JSON line. Needs a build (`npm run build`).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ async function main() {
     {
       env: {
         ...process.env,
-        DATABASE_URL: `file:${join(dir, 'api.db')}`,
+        DATABASE_URL: process.argv[2] ?? `file:${join(dir, 'api.db')}`,
         NEXT_TELEMETRY_DISABLED: '1',
       },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -44,11 +44,14 @@ export class ExecutorEvents {
   emit<K extends keyof ExecutorEventMap>(event: K, payload: ExecutorEventMap[K]): void {
     if (event === 'finished') {
       const { executionIds, rows } = payload as ExecutorEventMap['finished'];
-      const rowsById = rows && new Map(rows.map((row) => [row.executionId, row]));
+      // Indexed only once a finished execution has waiters: most have none.
+      let rowsById: Map<string, ExecutionRow> | undefined;
       for (const id of executionIds) {
         this.rememberFinished(id);
         const waiters = this.finishWaiters.get(id);
-        if (waiters) for (const waiter of [...waiters]) waiter(rowsById?.get(id));
+        if (!waiters) continue;
+        rowsById ??= new Map(rows?.map((row) => [row.executionId, row]));
+        for (const waiter of [...waiters]) waiter(rowsById.get(id));
       }
     }
     for (const listener of [...this.listeners[event]]) listener(payload);

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Logger } from '@/server/engine/logger';
-import type { StorageNotification } from '@/server/engine/storage';
 import { NotificationListeners, type NotificationListener } from '../notificationListeners';
 import { toExecutionRow, type DbExecutionRow } from '../rows';
 import { NOTIFY_CHANNEL } from './client';
@@ -134,7 +133,7 @@ export class PgListener {
           if (this.closed) return;
           this.reconnectDelayMs = 100;
           this.logger.info('PostgreSQL LISTEN connection restored');
-          this.emit({ type: 'work_ready' });
+          this.listeners.emit({ type: 'work_ready' });
         },
         (error: unknown) => {
           this.logger.debug(`PostgreSQL LISTEN reconnect failed: ${String(error)}`);
@@ -159,9 +158,9 @@ export class PgListener {
     }
     const { origin: sender, ...notification } = parsed;
     if (sender !== undefined && sender === this.ignoredOrigin) return;
-    if (notification.type !== 'finished') return this.emit(notification);
+    if (notification.type !== 'finished') return this.listeners.emit(notification);
     const { executionIds, rows } = notification;
-    this.emit({
+    this.listeners.emit({
       type: 'finished',
       executionIds,
       // Rows written by this project's own run-results statement, all columns present.
@@ -169,9 +168,5 @@ export class PgListener {
         ? { rows: rows.map((row) => toExecutionRow(row as unknown as DbExecutionRow)) }
         : {}),
     });
-  }
-
-  private emit(notification: StorageNotification): void {
-    this.listeners.emit(notification);
   }
 }

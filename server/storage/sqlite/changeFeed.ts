@@ -19,7 +19,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Logger } from '@/server/engine/logger';
-import type { ExecutionRow, StorageNotification } from '@/server/engine/storage';
+import type { ExecutionRow } from '@/server/engine/storage';
 import { NotificationListeners, type NotificationListener } from '../notificationListeners';
 import { toExecutionRow, type DbExecutionRow } from '../rows';
 import { EXECUTION_COLUMNS } from '../sqlFragments';
@@ -138,13 +138,16 @@ export class SqliteChangeFeed {
       this.failing = true;
       return;
     }
-    this.emit({ type: 'work_ready' });
+    this.listeners.emit({ type: 'work_ready' });
     if (finished.length === 0) return;
     const cancelled = finished.filter((row) => row.status === 'cancelled');
     if (cancelled.length > 0) {
-      this.emit({ type: 'cancelled', executionIds: cancelled.map((row) => row.executionId) });
+      this.listeners.emit({
+        type: 'cancelled',
+        executionIds: cancelled.map((row) => row.executionId),
+      });
     }
-    this.emit({
+    this.listeners.emit({
       type: 'finished',
       executionIds: finished.map((row) => row.executionId),
       rows: finished,
@@ -168,9 +171,5 @@ export class SqliteChangeFeed {
     }
     this.forgetOutsideOverlap();
     return fresh;
-  }
-
-  private emit(notification: StorageNotification): void {
-    this.listeners.emit(notification);
   }
 }
