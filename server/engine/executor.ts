@@ -5,6 +5,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Batcher } from './batcher';
 import { Closer } from './closer';
+import { Enqueuer, type EnqueueItem } from './enqueuer';
 import {
   CASCADE_CANCELLED_ERROR,
   type DurableStorage,
@@ -12,14 +13,13 @@ import {
   type ExecutionListQuery,
   type ExecutionRow,
   type ExecutionStats,
-  type NewExecutionRow,
+  type ExternalTransaction,
   type StorageNotification,
 } from './storage';
 import { DurableExecutionNotFoundError, DurableExecutorShutdownError } from './errors';
 import { ExecutorEvents } from './events';
 import { createConsoleLogger, withDebugGate, type Logger } from './logger';
 import { MaintenanceLoop } from './maintenanceLoop';
-import { buildNewExecution, ROOT_POSITION } from './newExecution';
 import { RunScheduler } from './runScheduler';
 import { SafeSerializer, superjsonSerializer } from './serializer';
 import {
@@ -35,13 +35,13 @@ import { createTaskHandle, type HandleOptions, type TaskHandle } from './taskHan
 import { TaskRegistry } from './taskRegistry';
 import type {
   AnyDurableTask,
+  EnqueueOptions,
   InferTaskInput,
   InferTaskOutput,
-  TaskEnqueueOptions,
   TaskExecution,
 } from './types';
 import { ExecutionQueries, type ExecutionPage } from './executionQueries';
-import type { ResolvedRunOptions } from './options';
+import { DurableOptionsError, type ResolvedRunOptions } from './options';
 
 /** A registered task as APIs list it. */
 export interface RegisteredTaskInfo extends ResolvedRunOptions {
@@ -62,7 +62,7 @@ export class DurableExecutor {
   private readonly closer: Closer;
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
-  private readonly inserts: Batcher<NewExecutionRow, undefined>;
+  private readonly enqueuer: Enqueuer;
   /** Reads for handles: many concurrent waits cost one storage call. */
   private readonly reads: Batcher<string, ExecutionRow | null>;
   private readonly queries: ExecutionQueries;
@@ -104,10 +104,15 @@ export class DurableExecutor {
         batchSize: this.options.maxTaskExecutionsPerBatch,
       },
     );
-    this.inserts = new Batcher(async (rows) => {
-      await storage.insertExecutions(rows);
-      return rows.map(() => undefined);
-    }, 500);
+    this.enqueuer = new Enqueuer({
+      storage,
+      registry: this.registry,
+      serializer: this.serializer,
+      maxInputBytes: this.options.maxSerializedInputDataSize,
+      events: this.events,
+      wakeup: this.scheduler.wakeup,
+      dueTimer: this.scheduler.dueTimer,
+    });
     this.reads = new Batcher(async (ids) => {
       const rows = new Map((await storage.getExecutions(ids)).map((r) => [r.executionId, r]));
       return ids.map((id) => rows.get(id) ?? null);
@@ -143,34 +148,57 @@ export class DurableExecutor {
     return defineSequentialTasks(this.registry, tasks) as SequentialTask<T>;
   }
 
+  /**
+   * Enqueues one execution. With `tx` (the app's Prisma transaction client), it is inserted
+   * in the app's transaction: it exists if and only if that commits, and executors are woken
+   * only after the commit.
+   */
   async enqueueTask<TTask extends AnyDurableTask>(
     task: TTask,
     input: InferTaskInput<TTask>,
-    options?: TaskEnqueueOptions,
+    options?: EnqueueOptions,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
     const executionId = await this.enqueueTaskById(task.id, input, options);
-    return this.handle(task.id, executionId, { enqueued: true });
+    // Known active unless it waits for the app's commit (a rollback leaves nothing to wait for).
+    return this.handle(task.id, executionId, { enqueued: !options?.tx });
+  }
+
+  /**
+   * Enqueues one execution per input, all validated before any is stored, with one insert
+   * (in the app's transaction with `tx`). Root executions only: children come from parents.
+   */
+  async enqueueTasks<TTask extends AnyDurableTask>(
+    task: TTask,
+    inputs: readonly InferTaskInput<TTask>[],
+    options?: EnqueueOptions,
+  ): Promise<TaskHandle<InferTaskOutput<TTask>>[]> {
+    if (!Array.isArray(inputs)) throw new DurableOptionsError('inputs must be an array');
+    const { tx, ...runOptions } = options ?? {};
+    const ids = await this.enqueueTasksById(
+      task.id,
+      (inputs as readonly unknown[]).map((input) => ({ input, options: runOptions })),
+      { tx },
+    );
+    return ids.map((id) => this.handle(task.id, id, { enqueued: !tx }));
   }
 
   /** Enqueues by task id with untyped input (validated like any enqueue). For APIs. */
-  async enqueueTaskById(
-    taskId: string,
-    input: unknown,
-    options?: TaskEnqueueOptions,
-  ): Promise<string> {
-    if (this.state === 'stopped') throw new DurableExecutorShutdownError();
-    const row = await buildNewExecution(this.serializer, this.options.maxSerializedInputDataSize, {
-      definition: this.registry.get(taskId),
-      input,
-      options,
-      position: ROOT_POSITION,
-      now: Date.now(),
+  async enqueueTaskById(taskId: string, input: unknown, options?: EnqueueOptions): Promise<string> {
+    const { tx, ...runOptions } = options ?? {};
+    const [executionId] = await this.enqueueTasksById(taskId, [{ input, options: runOptions }], {
+      tx,
     });
-    await this.inserts.add(row);
-    this.events.emit('updated', { executionIds: [row.executionId] });
-    if (row.startAt > row.createdAt) this.scheduler.dueTimer.schedule(row.startAt);
-    else this.scheduler.wakeup.wake();
-    return row.executionId;
+    return executionId!;
+  }
+
+  /** Bulk enqueue by task id, each item with its own options (validated, all or nothing). */
+  enqueueTasksById(
+    taskId: string,
+    items: readonly EnqueueItem[],
+    { tx }: { tx?: ExternalTransaction } = {},
+  ): Promise<string[]> {
+    if (this.state === 'stopped') return Promise.reject(new DurableExecutorShutdownError());
+    return this.enqueuer.enqueue(taskId, items, tx);
   }
 
   /** Registered tasks, including the internal stages of sequential tasks. */

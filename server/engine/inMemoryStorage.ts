@@ -10,6 +10,7 @@ import type { DurableExecutionErrorStorageValue } from './errors';
 import { copy, InMemoryRows } from './inMemoryRows';
 import { InMemoryRuns } from './inMemoryRuns';
 import { advanceParent, cancelSubtree, closeExecution } from './inMemoryTree';
+import { DurableOptionsError } from './options';
 import type {
   CancelResult,
   ClaimRequest,
@@ -19,6 +20,7 @@ import type {
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
+  InsertOptions,
   NewExecutionRow,
   ParentAdvance,
   RecoverRequest,
@@ -52,7 +54,14 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
     });
   }
 
-  insertExecutions(rows: NewExecutionRow[]): Promise<void> {
+  insertExecutions(rows: NewExecutionRow[], options?: InsertOptions): Promise<void> {
+    if (options?.transaction) {
+      return Promise.reject(
+        new DurableOptionsError(
+          'The in-memory store cannot enqueue inside an app transaction: use a Prisma store',
+        ),
+      );
+    }
     for (const row of rows) {
       if (this.rows.has(row.executionId)) {
         return Promise.reject(new Error(`Execution ${row.executionId} already exists`));

@@ -172,9 +172,29 @@ export type StorageNotification =
       rows?: ExecutionRow[];
     };
 
+/**
+ * The app's own database transaction, to enqueue in: for the Prisma stores, the client that
+ * `prisma.$transaction(async (tx) => ...)` hands to its callback (any generated client, any
+ * schema). The store runs its statements through these raw-query methods, so the executions
+ * exist if and only if the app's transaction commits.
+ */
+export interface ExternalTransaction {
+  $queryRawUnsafe(query: string, ...values: unknown[]): PromiseLike<unknown>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<unknown>;
+}
+
+export interface InsertOptions {
+  /** Insert inside this transaction of the app's instead of committing on the store's own. */
+  transaction?: ExternalTransaction;
+}
+
 export interface DurableStorage {
-  /** Inserts new root executions (status `ready`, closeStatus `idle`). */
-  insertExecutions(rows: NewExecutionRow[]): Promise<void>;
+  /**
+   * Inserts new root executions (status `ready`, closeStatus `idle`). In the app's
+   * transaction, the store wakes executors (other processes and this one) only once it
+   * commits; a store that cannot join such a transaction throws.
+   */
+  insertExecutions(rows: NewExecutionRow[], options?: InsertOptions): Promise<void>;
 
   /**
    * Atomically moves up to `limit` due `ready` executions of `taskIds` to `running`, oldest

@@ -1,6 +1,7 @@
 /** Public types of the engine: statuses, task definitions, executions and run context. */
 import type { CancelSignal } from './cancelSignal';
 import type { DurableExecutionErrorStorageValue } from './errors';
+import type { ExternalTransaction } from './storage';
 
 export const ACTIVE_STATUSES = [
   'ready',
@@ -45,6 +46,16 @@ export interface TaskEnqueueOptions {
   retryOptions?: TaskRetryOptions;
   sleepMsBeforeRun?: number;
   timeoutMs?: number;
+}
+
+/** Options of `enqueueTask` / `enqueueTasks`: the run overrides, and where to insert. */
+export interface EnqueueOptions extends TaskEnqueueOptions {
+  /**
+   * The app's own Prisma interactive-transaction client (`prisma.$transaction(async (tx) =>
+   * ...)`): the execution is inserted in that transaction, so it exists if and only if the
+   * app's transaction commits.
+   */
+  tx?: ExternalTransaction;
 }
 
 export interface TaskRunContext {

@@ -63,9 +63,18 @@ export class StorageError extends Error {
   }
 }
 
-/** Rewrites a Prisma error as a StorageError; anything else is returned as it is. */
+/**
+ * Rewrites a database error as a StorageError: a driver's own (pg, better-sqlite3: an
+ * `Error` with a string `code`), or Prisma's (from the app's client). Anything else is
+ * returned as it is.
+ */
 export function toStorageError(error: unknown, database: 'PostgreSQL' | 'SQLite'): unknown {
-  if (!(error instanceof Error) || !('clientVersion' in error)) return error;
+  if (error instanceof StorageError || !(error instanceof Error)) return error;
+  if (!('clientVersion' in error)) {
+    const code = driverErrorCode(error);
+    if (code === undefined) return error;
+    return new StorageError(`${database} query failed: ${error.message}`, code, { cause: error });
+  }
   const cause = driverCause(error);
   let detail = typeof cause?.originalMessage === 'string' ? cause.originalMessage : undefined;
   if (!detail && cause?.kind === 'DatabaseNotReachable') {

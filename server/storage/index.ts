@@ -1,25 +1,29 @@
 /**
- * The Prisma storage layer: `createPrismaStorage({ url })` opens the database named by the
- * URL (`file:` SQLite, `postgres(ql)://` PostgreSQL), applies pending migrations, and returns
- * a storage ready for a `DurableExecutor`.
+ * The storage layer: `createPrismaStorage({ url })` opens the database named by the URL
+ * (`file:` SQLite, `postgres(ql)://` PostgreSQL), applies Durably's pending migrations to its
+ * own tables there, and returns a storage ready for a `DurableExecutor`. The database may be
+ * the app's own, next to its Prisma models: Durably's tables have a namespace of their own
+ * (the `durably_` prefix on SQLite, a schema on PostgreSQL) and their own migration history.
  */
 import { createConsoleLogger } from '@/server/engine/logger';
 import type { Logger } from '@/server/engine/logger';
 import { migrateDatabase } from './migrate';
-import { NOTIFY_CHANNEL, PgClient } from './postgres/client';
-import { PgListener } from './postgres/listener';
-import { PostgresStorage } from './postgres/postgresStorage';
-import { SqliteChangeFeed } from './sqlite/changeFeed';
-import { SqliteClient } from './sqlite/client';
-import { SqliteStorage } from './sqlite/sqliteStorage';
+import { openPostgresStorage } from './postgres/backend';
+import { DEFAULT_SCHEMA, postgresDialect } from './postgres/dialect';
+import { openSqliteStorage } from './sqlite/backend';
 import type { PrismaStorage } from './types';
 import { parseDatabaseUrl } from './url';
 
 export interface PrismaStorageOptions {
-  /** `file:<path>` or `postgres(ql)://...`. */
+  /** `file:<path>` or `postgres(ql)://...` (optionally with `?durablySchema=<name>`). */
   url: string;
+  /**
+   * PostgreSQL schema of Durably's tables, created when missing. Never the app's own schema.
+   * @default the URL's `durablySchema` parameter, else `durably`
+   */
+  schema?: string;
   logger?: Logger;
-  /** Folder holding `sqlite/` and `postgres/` migrations. @default `<cwd>/prisma/migrations` */
+  /** Folder holding `sqlite/` and `postgres/` migrations. @default `<cwd>/prisma/durably/migrations` */
   migrationsDir?: string;
   /** PostgreSQL pool size. @default 10 */
   poolSize?: number;
@@ -33,31 +37,26 @@ export interface PrismaStorageOptions {
 export async function createPrismaStorage(options: PrismaStorageOptions): Promise<PrismaStorage> {
   const logger = options.logger ?? createConsoleLogger(false);
   const target = parseDatabaseUrl(options.url);
-  const { applied } = await migrateDatabase(options.url, { migrationsDir: options.migrationsDir });
-  if (applied.length > 0) logger.info(`Applied migrations: ${applied.join(', ')}`);
+  const schema = target.provider === 'postgres' ? (options.schema ?? target.schema) : undefined;
+  const { applied } = await migrateDatabase(options.url, {
+    migrationsDir: options.migrationsDir,
+    schema,
+  });
+  if (applied.length > 0) logger.info(`Applied Durably migrations: ${applied.join(', ')}`);
 
-  if (target.provider === 'sqlite') {
-    const client = await SqliteClient.open(target.path);
-    const listen = options.listen ?? true;
-    return new SqliteStorage(
-      client,
-      listen ? new SqliteChangeFeed(target.path, () => client.dataVersion(), logger) : null,
-    );
-  }
-  const client = PgClient.open(target.url, logger, { poolSize: options.poolSize });
-  let listener: PgListener | null = null;
-  if (options.listen ?? true) {
-    listener = new PgListener(target.url, logger, client.origin);
-    const listening = await listener.start(async (payload) => {
-      await client.prisma.$executeRaw`SELECT pg_notify(${NOTIFY_CHANNEL}, ${payload})`;
-    });
-    if (!listening) listener = null;
-  }
-  return new PostgresStorage(client, listener);
+  const listen = options.listen ?? true;
+  if (target.provider === 'sqlite') return openSqliteStorage(target.path, logger, listen);
+  return openPostgresStorage(target.url, postgresDialect(schema ?? DEFAULT_SCHEMA), logger, {
+    poolSize: options.poolSize,
+    listen,
+  });
 }
 
 export { migrateDatabase, MigrationStateError } from './migrate';
 export type { MigrateOptions, MigrateResult } from './migrate';
 export { DatabaseUnavailableError } from './postgres/connect';
+export { DEFAULT_SCHEMA } from './postgres/dialect';
+export { SQLITE_TABLE_PREFIX } from './sqlite/dialect';
+export { StorageError } from './errors';
 export { DEFAULT_DATABASE_URL, parseDatabaseUrl, redactUrl } from './url';
 export type { PrismaStorage, PruneOptions } from './types';

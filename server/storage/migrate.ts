@@ -1,16 +1,28 @@
 /**
- * Applies the hand-written SQL migrations of prisma/migrations/<provider>/ (Prisma's folder
- * format) and records them in a table shaped like Prisma's `_prisma_migrations`, so that
- * `prisma migrate deploy` can take over where its schema engine is available.
+ * Applies Durably's hand-written SQL migrations (prisma/durably/migrations/<provider>/, in
+ * Prisma's folder format) and records them in Durably's OWN history table: `durably_migrations`
+ * in a SQLite file, `<schema>.migrations` in PostgreSQL. It never reads or writes the app's
+ * `_prisma_migrations` or any table it did not create (the one exception is moving a database
+ * of Durably's old layout over, ./legacyLayout.ts).
  * Pending migrations are applied in one transaction, under a lock (SQLite: BEGIN IMMEDIATE;
- * PostgreSQL: an advisory lock), so processes starting together migrate once. A database that
- * recorded a migration this code does not have is refused: it belongs to a newer version.
+ * PostgreSQL: an advisory lock per schema), so processes starting together migrate once. A
+ * database that recorded a migration this code does not have is refused: it belongs to a
+ * newer version.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import type pg from 'pg';
+import {
+  LEGACY_BASELINE,
+  moveLegacyPostgres,
+  moveLegacySqlite,
+  postgresLegacySchema,
+  sqliteHasLegacyLayout,
+} from './legacyLayout';
 import { connectPgClient } from './postgres/connect';
+import { DEFAULT_SCHEMA, validateSchemaName } from './postgres/dialect';
 import { parseDatabaseUrl } from './url';
 
 export interface Migration {
@@ -22,12 +34,13 @@ export interface Migration {
 interface AppliedMigration {
   migration_name: string;
   checksum: string;
-  finished_at: unknown;
 }
 
 export interface MigrateOptions {
-  /** Folder holding `sqlite/` and `postgres/`. @default `<cwd>/prisma/migrations` */
+  /** Folder holding `sqlite/` and `postgres/`. @default `<cwd>/prisma/durably/migrations` */
   migrationsDir?: string;
+  /** PostgreSQL schema of Durably's tables. @default the URL's `durablySchema`, else `durably` */
+  schema?: string;
 }
 
 export interface MigrateResult {
@@ -40,36 +53,16 @@ export class MigrationStateError extends Error {
   override name = 'MigrationStateError';
 }
 
-const SQLITE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-  "id" TEXT PRIMARY KEY NOT NULL,
-  "checksum" TEXT NOT NULL,
-  "finished_at" DATETIME,
-  "migration_name" TEXT NOT NULL,
-  "logs" TEXT,
-  "rolled_back_at" DATETIME,
-  "started_at" DATETIME NOT NULL DEFAULT current_timestamp,
-  "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0
+const historyTable = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
+  migration_name TEXT PRIMARY KEY NOT NULL,
+  checksum TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
 )`;
 
-const POSTGRES_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
-  "id" VARCHAR(36) PRIMARY KEY NOT NULL,
-  "checksum" VARCHAR(64) NOT NULL,
-  "finished_at" TIMESTAMPTZ,
-  "migration_name" VARCHAR(255) NOT NULL,
-  "logs" TEXT,
-  "rolled_back_at" TIMESTAMPTZ,
-  "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
-  "applied_steps_count" INTEGER NOT NULL DEFAULT 0
-)`;
-
-const APPLIED_QUERY = `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations"
-  WHERE rolled_back_at IS NULL ORDER BY started_at, migration_name`;
-
-/** Any constant: identifies the migration lock among the database's advisory locks. */
-const POSTGRES_MIGRATION_LOCK = 7_201_126_001;
+export const SQLITE_HISTORY_TABLE = '"durably_migrations"';
 
 export function defaultMigrationsDir(): string {
-  return join(process.cwd(), 'prisma', 'migrations');
+  return join(process.cwd(), 'prisma', 'durably', 'migrations');
 }
 
 /** The migrations of one provider folder, sorted by name (their timestamp prefix). */
@@ -91,19 +84,13 @@ export function planMigrations(local: Migration[], applied: AppliedMigration[]):
   const unknown = applied.filter((row) => !byName.has(row.migration_name));
   if (unknown.length > 0) {
     throw new MigrationStateError(
-      `The database is ahead of the code: it has migration(s) ${unknown
+      `The database is ahead of the code: it has Durably migration(s) ${unknown
         .map((row) => row.migration_name)
         .join(', ')} that this version does not know. Run the version that applied them, ` +
         'or restore a backup taken before.',
     );
   }
   for (const row of applied) {
-    if (row.finished_at === null) {
-      throw new MigrationStateError(
-        `Migration ${row.migration_name} was started but never finished; ` +
-          'repair the database and mark it rolled back before migrating again.',
-      );
-    }
     if (byName.get(row.migration_name)?.checksum !== row.checksum) {
       throw new MigrationStateError(
         `Migration ${row.migration_name} was modified after it was applied; ` +
@@ -123,9 +110,9 @@ export async function migrateDatabase(
   const target = parseDatabaseUrl(url);
   const dir = join(options.migrationsDir ?? defaultMigrationsDir(), target.provider);
   const local = readMigrations(dir);
-  return target.provider === 'sqlite'
-    ? migrateSqlite(target.path, local)
-    : migratePostgres(target.url, local);
+  if (target.provider === 'sqlite') return migrateSqlite(target.path, local);
+  const schema = validateSchemaName(options.schema ?? target.schema ?? DEFAULT_SCHEMA);
+  return migratePostgres(target.url, schema, local);
 }
 
 function migrateSqlite(path: string, local: Migration[]): MigrateResult {
@@ -133,53 +120,43 @@ function migrateSqlite(path: string, local: Migration[]): MigrateResult {
   const db = new Database(path, { timeout: 30_000 });
   try {
     db.pragma('journal_mode = WAL');
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(SQLITE_TABLE);
-      const applied = db.prepare(APPLIED_QUERY).all() as AppliedMigration[];
-      const pending = planMigrations(local, applied);
-      const record = db.prepare(
-        `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name,
-           started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)`,
-      );
-      for (const migration of pending) {
-        const startedAt = Date.now();
-        db.exec(migration.sql);
-        record.run(randomUUID(), migration.checksum, Date.now(), migration.name, startedAt);
-      }
-      db.exec('COMMIT');
-      return { applied: pending.map((migration) => migration.name) };
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
+    return db
+      .transaction(() => {
+        db.exec(historyTable(SQLITE_HISTORY_TABLE));
+        const applied = db
+          .prepare(`SELECT migration_name, checksum FROM ${SQLITE_HISTORY_TABLE}`)
+          .all() as AppliedMigration[];
+        const legacy = applied.length === 0 && sqliteHasLegacyLayout(db);
+        const pending = planMigrations(local, applied);
+        const record = db.prepare(
+          `INSERT INTO ${SQLITE_HISTORY_TABLE} (migration_name, checksum, applied_at)
+           VALUES (?, ?, ?)`,
+        );
+        for (const migration of pending) {
+          db.exec(migration.sql);
+          if (legacy && migration.name === LEGACY_BASELINE.sqlite) moveLegacySqlite(db);
+          record.run(migration.name, migration.checksum, Date.now());
+        }
+        return { applied: pending.map((migration) => migration.name) };
+      })
+      .immediate();
   } finally {
     db.close();
   }
 }
 
-async function migratePostgres(url: string, local: Migration[]): Promise<MigrateResult> {
+async function migratePostgres(
+  url: string,
+  schema: string,
+  local: Migration[],
+): Promise<MigrateResult> {
   const client = await connectPgClient(url);
   try {
     await client.query('BEGIN');
     try {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [POSTGRES_MIGRATION_LOCK]);
-      await client.query(POSTGRES_TABLE);
-      const { rows } = await client.query<AppliedMigration>(APPLIED_QUERY);
-      const pending = planMigrations(local, rows);
-      for (const migration of pending) {
-        const { rows: started } = await client.query<{ now: Date }>(
-          'SELECT clock_timestamp() AS now',
-        );
-        await client.query(migration.sql);
-        await client.query(
-          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name,
-             started_at, applied_steps_count) VALUES ($1, $2, clock_timestamp(), $3, $4, 1)`,
-          [randomUUID(), migration.checksum, migration.name, started[0]?.now ?? new Date()],
-        );
-      }
+      const result = await migratePostgresInTransaction(client, schema, local);
       await client.query('COMMIT');
-      return { applied: pending.map((migration) => migration.name) };
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -187,4 +164,40 @@ async function migratePostgres(url: string, local: Migration[]): Promise<Migrate
   } finally {
     await client.end();
   }
+}
+
+async function migratePostgresInTransaction(
+  client: pg.Client,
+  schema: string,
+  local: Migration[],
+): Promise<MigrateResult> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`durably-migrate:${schema}`]);
+  // Where the old layout put Durably's tables: the connection's own default schema.
+  const legacySchema = await postgresLegacySchema(client);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  const history = `"${schema}"."migrations"`;
+  await client.query(historyTable(history));
+  const { rows: applied } = await client.query<AppliedMigration>(
+    `SELECT migration_name, checksum FROM ${history}`,
+  );
+  const legacy = applied.length === 0 ? legacySchema : null;
+  const pending = planMigrations(local, applied);
+  // Unqualified names in the migrations land in Durably's schema (for this transaction only).
+  await client.query(`SET LOCAL search_path TO "${schema}"`);
+  for (const migration of pending) {
+    if (legacy === schema && migration.name === LEGACY_BASELINE.postgres) {
+      // The old layout's tables already sit in the target schema: only the history moves.
+      await moveLegacyPostgres(client, legacy, schema, { copyRows: false });
+    } else {
+      await client.query(migration.sql);
+      if (legacy !== null && migration.name === LEGACY_BASELINE.postgres) {
+        await moveLegacyPostgres(client, legacy, schema, { copyRows: true });
+      }
+    }
+    await client.query(
+      `INSERT INTO ${history} (migration_name, checksum, applied_at) VALUES ($1, $2, $3)`,
+      [migration.name, migration.checksum, Date.now()],
+    );
+  }
+  return { applied: pending.map((migration) => migration.name) };
 }

@@ -1,6 +1,5 @@
 /** The storage this layer hands out: the engine's interface plus lifecycle and retention. */
 import type { DurableStorage, DurableStorageQueries } from '@/server/engine/storage';
-import { driverErrorCode } from './errors';
 
 export interface PruneOptions {
   /** Trees whose root finished before this instant are deleted. */
@@ -19,13 +18,4 @@ export interface PrismaStorage extends DurableStorage, DurableStorageQueries {
   pruneFinishedExecutions(options: PruneOptions): Promise<number>;
   /** Stops notifications and closes every connection. */
   close(): Promise<void>;
-}
-
-/** Turns a primary-key violation of an insert into the in-memory store's error. */
-export function rethrowDuplicate(error: unknown): never {
-  const code = driverErrorCode(error);
-  if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    throw new Error('Execution already exists', { cause: error });
-  }
-  throw error;
 }

@@ -4,8 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 export const DEFAULT_DATABASE_URL = 'file:./data/durably.db';
 
+/**
+ * The URL parameter that names Durably's PostgreSQL schema. Not Prisma's `schema`, which
+ * names the APP's schema in the same URL: Durably's tables never go there.
+ */
+export const SCHEMA_URL_PARAMETER = 'durablySchema';
+
 export type DatabaseTarget =
-  { provider: 'sqlite'; url: string; path: string } | { provider: 'postgres'; url: string };
+  | { provider: 'sqlite'; url: string; path: string }
+  /** `url` without Durably's own parameter; `schema` when the URL names one. */
+  | { provider: 'postgres'; url: string; schema: string | undefined };
 
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (url.startsWith('file:')) {
@@ -21,7 +29,15 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     return { provider: 'sqlite', url, path: isAbsolute(path) ? path : resolve(path) };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return { provider: 'postgres', url };
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`Unsupported DATABASE_URL ${redactUrl(url)}: not a valid URL`);
+    }
+    const schema = parsed.searchParams.get(SCHEMA_URL_PARAMETER) ?? undefined;
+    parsed.searchParams.delete(SCHEMA_URL_PARAMETER);
+    return { provider: 'postgres', url: schema === undefined ? url : parsed.toString(), schema };
   }
   throw new Error(
     `Unsupported DATABASE_URL ${redactUrl(url)}: expected file:<path> (SQLite) or ` +

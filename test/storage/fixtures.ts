@@ -61,7 +61,9 @@ export function postgresFixture(): StorageFixture {
   return {
     open: async () => {
       const storage = await openStore();
-      await withPgClient(database!.url, (client) => client.query('TRUNCATE task_executions'));
+      await withPgClient(database!.url, (client) =>
+        client.query('TRUNCATE durably.task_executions'),
+      );
       return storage;
     },
     openSibling: openStore,

@@ -1,4 +1,7 @@
-/** The migration runner on both databases: idempotent, locked, and refusing a newer database. */
+/**
+ * The migration runner on both databases: idempotent, locked, refusing a newer database, and
+ * keeping its history in a table of Durably's own.
+ */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +17,15 @@ import { readMigrations } from '@/server/storage/migrate';
 import { freePort } from '@/test/helpers/pgCluster';
 import { createTestDatabase, withPgClient } from '@/test/helpers/postgres';
 
-const INIT = readMigrations(join(process.cwd(), 'prisma/migrations/sqlite')).map((m) => m.name);
+const migrationNames = (provider: string) =>
+  readMigrations(join(process.cwd(), 'prisma/durably/migrations', provider)).map((m) => m.name);
 
 interface Driver {
+  /** Durably's migrations of this provider, in order. */
+  init: string[];
+  /** Durably's history table and executions table, as qualified names. */
+  history: string;
+  executions: string;
   url(): Promise<string>;
   exec(url: string, sql: string): Promise<void>;
   count(url: string, sql: string): Promise<number>;
@@ -31,6 +40,9 @@ afterAll(async () => {
 });
 
 const sqlite: Driver = {
+  init: migrationNames('sqlite'),
+  history: 'durably_migrations',
+  executions: 'durably_task_executions',
   url: () => Promise.resolve(`file:${join(dir, `nested/db-${(files += 1)}.db`)}`),
   exec: (url, sql) => {
     const db = new Database(url.slice('file:'.length));
@@ -47,6 +59,9 @@ const sqlite: Driver = {
 };
 
 const postgres: Driver = {
+  init: migrationNames('postgres'),
+  history: 'durably.migrations',
+  executions: 'durably.task_executions',
   url: async () => {
     const database = await createTestDatabase();
     drops.push(() => database.drop());
@@ -63,25 +78,24 @@ describe.each([
   ['SQLite', sqlite],
   ['PostgreSQL', postgres],
 ])('migrations: %s', (_name, driver) => {
-  it('applies pending migrations once, recording them like Prisma', async () => {
+  it("applies pending migrations once, recording them in Durably's own history", async () => {
     const url = await driver.url();
-    expect(await migrateDatabase(url)).toEqual({ applied: INIT });
+    expect(await migrateDatabase(url)).toEqual({ applied: driver.init });
     expect(await migrateDatabase(url)).toEqual({ applied: [] });
     expect(
       await driver.count(
         url,
-        `SELECT COUNT(*) AS n FROM "_prisma_migrations"
-         WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL AND applied_steps_count = 1
-           AND length(checksum) = 64`,
+        `SELECT COUNT(*) AS n FROM ${driver.history}
+         WHERE length(checksum) = 64 AND applied_at > 0`,
       ),
-    ).toBe(INIT.length);
-    expect(await driver.count(url, 'SELECT COUNT(*) AS n FROM task_executions')).toBe(0);
+    ).toBe(driver.init.length);
+    expect(await driver.count(url, `SELECT COUNT(*) AS n FROM ${driver.executions}`)).toBe(0);
   });
 
   it('migrates once when processes start together', async () => {
     const url = await driver.url();
     const results = await Promise.all([1, 2, 3, 4].map(() => migrateDatabase(url)));
-    expect(results.flatMap((result) => result.applied)).toEqual(INIT);
+    expect(results.flatMap((result) => result.applied)).toEqual(driver.init);
   });
 
   it('refuses a database ahead of the code', async () => {
@@ -89,13 +103,12 @@ describe.each([
     await migrateDatabase(url);
     await driver.exec(
       url,
-      `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at,
-         applied_steps_count) VALUES ('x', 'c', CURRENT_TIMESTAMP, '29990101000000_future',
-         CURRENT_TIMESTAMP, 1)`,
+      `INSERT INTO ${driver.history} (migration_name, checksum, applied_at)
+       VALUES ('29990101000000_future', 'c', 1)`,
     );
     await expect(migrateDatabase(url)).rejects.toThrow(MigrationStateError);
     await expect(migrateDatabase(url)).rejects.toThrow(
-      /ahead of the code: it has migration\(s\) 29990101000000_future/,
+      /ahead of the code: it has Durably migration\(s\) 29990101000000_future/,
     );
     await expect(createPrismaStorage({ url })).rejects.toThrow(/ahead of the code/);
   });
@@ -103,7 +116,7 @@ describe.each([
   it('refuses a migration edited after it was applied', async () => {
     const url = await driver.url();
     await migrateDatabase(url);
-    await driver.exec(url, `UPDATE "_prisma_migrations" SET checksum = 'edited'`);
+    await driver.exec(url, `UPDATE ${driver.history} SET checksum = 'edited'`);
     await expect(migrateDatabase(url)).rejects.toThrow(/was modified after it was applied/);
   });
 });

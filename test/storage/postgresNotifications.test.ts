@@ -65,7 +65,7 @@ describe('PostgreSQL notifications', () => {
   it('falls back to polling, with an error logged, when notifications do not arrive', async () => {
     await fixture.open();
     const logger = { ...silentLogger, error: vi.fn() };
-    const listener = new PgListener(fixture.url(), logger);
+    const listener = new PgListener(fixture.url(), 'durably', logger);
     // A probe that is never sent stands for a LISTEN that does not deliver (a pooler).
     expect(await listener.start(() => Promise.resolve())).toBe(false);
     expect(logger.error).toHaveBeenCalledWith(expect.stringMatching(/falling back to polling/));

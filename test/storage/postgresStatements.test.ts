@@ -2,10 +2,14 @@
  * PostgreSQL statements: prepared once per connection and reused, safe across a migration
  * that adds a column, and the claim's relaxed commit confined to its own transaction.
  */
+import { sqltag as sql } from '@prisma/client/runtime/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClaimRequest } from '@/server/engine/storage';
 import { createPrismaStorage, type PrismaStorage } from '@/server/storage';
 import { PgClient } from '@/server/storage/postgres/client';
-import { claimReady } from '@/server/storage/postgres/enqueue';
+import { postgresDialect } from '@/server/storage/postgres/dialect';
+import { claimReady } from '@/server/storage/sql/claims';
+import { queryRows } from '@/server/storage/sql/program';
 import { createTestDatabase, withPgClient, type TestDatabase } from '@/test/helpers/postgres';
 import { newRow, silentLogger, T0 } from './fixtures';
 
@@ -22,6 +26,27 @@ afterAll(async () => {
   await storage.close();
   await database.drop();
 });
+
+const dialect = postgresDialect();
+
+/** A client of its own on one connection, so that its statements share a session. */
+const openClient = (url: string) =>
+  PgClient.open(url, dialect.channel, silentLogger, { poolSize: 1 });
+
+const claim = (client: PgClient, request: ClaimRequest) =>
+  client.run(() => claimReady(dialect, request));
+
+const preparedNames = async (client: PgClient) =>
+  (
+    await client.run(() =>
+      queryRows<{ name: string }>(sql`SELECT name FROM pg_prepared_statements`),
+    )
+  ).map((row) => row.name);
+
+const showSynchronousCommit = async (client: PgClient) =>
+  (
+    await client.run(() => queryRows<{ synchronous_commit: string }>(sql`SHOW synchronous_commit`))
+  )[0]?.synchronous_commit;
 
 /** Enqueue, claim, complete and read one execution: the hot path's statements. */
 async function runOnce(executionId: string) {
@@ -50,34 +75,26 @@ async function runOnce(executionId: string) {
 
 describe('PostgreSQL statements', () => {
   it('are prepared once per connection and reused', async () => {
-    const client = PgClient.open(database.url, silentLogger, { poolSize: 1 });
+    const client = openClient(database.url);
     try {
       const claimNothing = () =>
-        claimReady(client.prisma, { taskIds: ['none'], limit: 1, now: T0, expireMs: 1 });
+        claim(client, { taskIds: ['none'], limit: 1, now: T0, expireMs: 1 });
       await claimNothing();
       await claimNothing();
-      const statements = await client.prisma.$queryRaw<{ name: string }[]>`
-        SELECT name FROM pg_prepared_statements`;
       // The claim (prepared once, run twice) and this read, each under its own name.
-      expect(statements.filter((s) => s.name.startsWith('durably_'))).toHaveLength(2);
+      const names = await preparedNames(client);
+      expect(names.filter((name) => name.startsWith('durably_'))).toHaveLength(2);
     } finally {
       await client.close();
     }
   });
 
   it('stay unnamed behind PgBouncer (?pgbouncer=true, as Prisma spells it)', async () => {
-    const client = PgClient.open(`${database.url}?pgbouncer=true`, silentLogger, { poolSize: 1 });
+    const client = openClient(`${database.url}?pgbouncer=true`);
     try {
-      const [claimed] = await claimReady(client.prisma, {
-        taskIds: ['none'],
-        limit: 1,
-        now: T0,
-        expireMs: 1,
-      });
+      const [claimed] = await claim(client, { taskIds: ['none'], limit: 1, now: T0, expireMs: 1 });
       expect(claimed).toBeUndefined();
-      const statements = await client.prisma.$queryRaw<{ name: string }[]>`
-        SELECT name FROM pg_prepared_statements`;
-      expect(statements).toEqual([]);
+      expect(await preparedNames(client)).toEqual([]);
     } finally {
       await client.close();
     }
@@ -86,7 +103,7 @@ describe('PostgreSQL statements', () => {
   it('keep working after a migration adds a column', async () => {
     await runOnce('m1');
     await withPgClient(database.url, (client) =>
-      client.query('ALTER TABLE task_executions ADD COLUMN added_later TEXT'),
+      client.query('ALTER TABLE durably.task_executions ADD COLUMN added_later TEXT'),
     );
     try {
       // A cached `SELECT *` would now fail: "cached plan must not change result type".
@@ -97,32 +114,23 @@ describe('PostgreSQL statements', () => {
       expect(page.map((r) => r.executionId)).toContain('m2');
     } finally {
       await withPgClient(database.url, (client) =>
-        client.query('ALTER TABLE task_executions DROP COLUMN added_later'),
+        client.query('ALTER TABLE durably.task_executions DROP COLUMN added_later'),
       );
     }
   });
 
   it("confine the claim's relaxed commit to its own transaction", async () => {
-    const client = PgClient.open(database.url, silentLogger, { poolSize: 1 });
+    const client = openClient(database.url);
     try {
-      const setting = async () =>
-        (
-          await client.prisma.$queryRaw<{ synchronous_commit: string }[]>`SHOW synchronous_commit`
-        )[0]?.synchronous_commit;
       // The test cluster runs with synchronous_commit off: put this session on, as in production.
-      await client.prisma.$executeRaw`SET synchronous_commit = on`;
-      expect(await setting()).toBe('on');
+      await client.run(() => queryRows(sql`SET synchronous_commit = on`));
+      expect(await showSynchronousCommit(client)).toBe('on');
       await storage.insertExecutions([newRow('c1', 'a')]);
-      const [claimed] = await claimReady(client.prisma, {
-        taskIds: ['a'],
-        limit: 1,
-        now: T0,
-        expireMs: 1000,
-      });
+      const [claimed] = await claim(client, { taskIds: ['a'], limit: 1, now: T0, expireMs: 1000 });
       expect(claimed?.execution_id).toBe('c1');
       // The relaxed commit was local to the claim's transaction: this session is back to on,
       // so the enqueues and results that share its connection still wait for the disk.
-      expect(await setting()).toBe('on');
+      expect(await showSynchronousCommit(client)).toBe('on');
     } finally {
       await client.close();
     }

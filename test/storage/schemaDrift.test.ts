@@ -1,6 +1,7 @@
 /**
- * The two Prisma schemas must describe the same model, and each hand-written migration must
- * create exactly that model (columns, types, nullability, indexes): a test fails on drift.
+ * The two Prisma schemas must describe the same model (but for the SQLite prefix and the
+ * PostgreSQL schema), and each hand-written migration must create exactly that model
+ * (columns, types, nullability, indexes): a test fails on drift.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,8 +60,16 @@ function schemaIndexes(model: string): string[] {
     .sort();
 }
 
+/** The model with the names Durably's namespace gives it removed. */
+function unqualified(model: string): string {
+  return model
+    .replaceAll('durably_task_executions', 'task_executions')
+    .replace(/\n\s+@@schema\("durably"\)/, '');
+}
+
 function migrationColumns(sql: string): Column[] {
-  const table = /CREATE TABLE "task_executions" \(([\s\S]*?)\n\);/.exec(sql)?.[1] ?? '';
+  const table =
+    /CREATE TABLE "(?:durably_)?task_executions" \(([\s\S]*?)\n\);/.exec(sql)?.[1] ?? '';
   return table
     .split('\n')
     .map((line) => /^\s+"(\w+)" (\w+)( NOT NULL)?/.exec(line))
@@ -69,26 +78,34 @@ function migrationColumns(sql: string): Column[] {
 }
 
 function migrationIndexes(sql: string): string[] {
-  return [...sql.matchAll(/CREATE INDEX "(\w+)" ON "task_executions"\(([^)]+)\)/g)]
+  return [...sql.matchAll(/CREATE INDEX "(\w+)" ON "(?:durably_)?task_executions"\(([^)]+)\)/g)]
     .map(([, name, columns]) => `${name}(${columns!.replaceAll('"', '').replaceAll(' ', '')})`)
     .sort();
 }
 
 describe('schema drift', () => {
-  const sqliteModel = modelBlock(read('prisma/schema.sqlite.prisma'));
-  const postgresModel = modelBlock(read('prisma/schema.postgres.prisma'));
+  const models = {
+    sqlite: modelBlock(read('prisma/durably/schema.sqlite.prisma')),
+    postgres: modelBlock(read('prisma/durably/schema.postgres.prisma')),
+  };
 
-  it('keeps the SQLite and PostgreSQL models identical', () => {
-    expect(postgresModel).toBe(sqliteModel);
+  it('keeps the SQLite and PostgreSQL models identical but for their names', () => {
+    expect(models.sqlite).toContain('@@map("durably_task_executions")');
+    expect(models.postgres).toContain('@@schema("durably")');
+    expect(unqualified(models.postgres)).toBe(unqualified(models.sqlite));
   });
 
-  it.each(['sqlite', 'postgres'])('creates exactly the model in the %s migrations', (provider) => {
-    const sql = readMigrations(join(root, 'prisma/migrations', provider))
-      .map((migration) => migration.sql)
-      .join('\n');
-    const columns = schemaColumns(sqliteModel);
-    expect(columns.length).toBeGreaterThan(30);
-    expect(migrationColumns(sql)).toEqual(columns);
-    expect(migrationIndexes(sql)).toEqual(schemaIndexes(sqliteModel));
-  });
+  it.each(['sqlite', 'postgres'] as const)(
+    'creates exactly the model in the %s migrations',
+    (provider) => {
+      const sql = readMigrations(join(root, 'prisma/durably/migrations', provider))
+        .map((migration) => migration.sql)
+        .join('\n');
+      const model = models[provider];
+      const columns = schemaColumns(model);
+      expect(columns.length).toBeGreaterThan(30);
+      expect(migrationColumns(sql)).toEqual(columns);
+      expect(migrationIndexes(sql)).toEqual(schemaIndexes(model));
+    },
+  );
 });

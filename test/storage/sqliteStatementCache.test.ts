@@ -1,11 +1,11 @@
-/** SQLite statements compiled once per connection, under Prisma's better-sqlite3 adapter. */
+/** SQLite statements compiled once per connection and reused. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createPrismaStorage } from '@/server/storage';
-import { cachePreparedStatements } from '@/server/storage/sqlite/statementCache';
+import { StatementCache } from '@/server/storage/sqlite/statementCache';
 import { newRow, silentLogger, T0 } from './fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'durably-statements-'));
@@ -55,23 +55,20 @@ describe('SQLite prepared statements', () => {
     const db = new Database(join(dir, 'lru.db'));
     try {
       const compile = vi.spyOn(db, 'prepare');
-      cachePreparedStatements(db, 2);
-      type Cached = { bind(args: unknown[]): { raw(): { all(): unknown[] }; run(): unknown } };
-      // The replaced prepare is an arrow function: calling it detached is safe.
-      const cached = (sql: string) => (db.prepare as unknown as (text: string) => Cached)(sql);
-      cached('CREATE TABLE t (k INTEGER, v TEXT)').bind([]).run();
+      const cache = new StatementCache(db, 2);
+      cache.prepare('CREATE TABLE t (k INTEGER, v TEXT)').run();
       const insert = 'INSERT INTO t (k, v) VALUES (?, ?)';
       const select = 'SELECT v FROM t WHERE k = ?';
-      cached(insert).bind([1, 'one']).run();
-      cached(insert).bind([2, 'two']).run();
-      expect(cached(select).bind([1]).raw().all()).toEqual([['one']]);
-      expect(cached(select).bind([2]).raw().all()).toEqual([['two']]);
+      cache.prepare(insert).run(1, 'one');
+      cache.prepare(insert).run(2, 'two');
+      expect(cache.prepare(select).all(1)).toEqual([{ v: 'one' }]);
+      expect(cache.prepare(select).all(2)).toEqual([{ v: 'two' }]);
       expect(compile).toHaveBeenCalledTimes(3); // create, insert, select
       // With room for two, the create text went first, then the insert (least recent).
-      cached('SELECT count(*) FROM t').bind([]).raw().all();
-      cached(insert).bind([3, 'three']).run();
+      cache.prepare('SELECT count(*) FROM t').all();
+      cache.prepare(insert).run(3, 'three');
       expect(compile).toHaveBeenCalledTimes(5);
-      expect(cached(select).bind([3]).raw().all()).toEqual([['three']]);
+      expect(cache.prepare(select).all(3)).toEqual([{ v: 'three' }]);
     } finally {
       db.close();
     }

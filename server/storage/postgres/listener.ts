@@ -1,5 +1,5 @@
 /**
- * LISTEN on the `durably` channel over a dedicated connection (a pooled one would be handed
+ * LISTEN on the schema's channel over a dedicated connection (a pooled one would be handed
  * to other queries). At start, a probe notification sent through the pool must come back,
  * which proves that LISTEN works end to end (it does not through a transaction-mode
  * connection pooler, for instance). When the connection drops (server restart, network), it
@@ -12,7 +12,6 @@ import { z } from 'zod';
 import type { Logger } from '@/server/engine/logger';
 import { NotificationListeners, type NotificationListener } from '../notificationListeners';
 import { toExecutionRow, type DbExecutionRow } from '../rows';
-import { NOTIFY_CHANNEL } from './client';
 import { CONNECT_TIMEOUT_MS } from './connect';
 
 const origin = z.string().optional();
@@ -41,9 +40,13 @@ export class PgListener {
   private reconnectDelayMs = 100;
   private closed = false;
 
-  /** `ignoredOrigin`: notifications sent by this process's own client are not echoed back. */
+  /**
+   * `channel`: the schema's NOTIFY channel. `ignoredOrigin`: notifications sent by this
+   * process's own client are not echoed back.
+   */
   constructor(
     private readonly url: string,
+    private readonly channel: string,
     private readonly logger: Logger,
     private readonly ignoredOrigin: string | null = null,
   ) {
@@ -104,7 +107,7 @@ export class PgListener {
     client.on('end', () => this.lost(client, new Error('connection ended')));
     try {
       await client.connect();
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await client.query(`LISTEN "${this.channel}"`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;

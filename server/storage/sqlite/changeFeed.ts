@@ -22,7 +22,8 @@ import type { Logger } from '@/server/engine/logger';
 import type { ExecutionRow } from '@/server/engine/storage';
 import { NotificationListeners, type NotificationListener } from '../notificationListeners';
 import { toExecutionRow, type DbExecutionRow } from '../rows';
-import { EXECUTION_COLUMNS } from '../sqlFragments';
+import { EXECUTION_COLUMNS } from '../sql/fragments';
+import { sqliteDialect } from './dialect';
 
 export const POLL_MS = 10;
 const OVERLAP_MS = 250;
@@ -30,7 +31,7 @@ const OVERLAP_MS = 250;
 const MAX_ROWS_PER_LOOK = 2_000;
 
 /** Finished since `from`, minus those already announced (a JSON array of ids), oldest first. */
-const FINISHED_SINCE = `SELECT ${EXECUTION_COLUMNS.sql} FROM task_executions
+const FINISHED_SINCE = `SELECT ${EXECUTION_COLUMNS.sql} FROM ${sqliteDialect.executions.sql}
   WHERE finished_at >= ? AND execution_id NOT IN (SELECT value FROM json_each(?))
   ORDER BY finished_at LIMIT ${MAX_ROWS_PER_LOOK}`;
 
@@ -48,7 +49,7 @@ export class SqliteChangeFeed {
   /** The last look stopped at MAX_ROWS_PER_LOOK: look again even without a new commit. */
   private behind = false;
 
-  /** `dataVersion`: the store connection's `data_version` (./client.ts), null if closed. */
+  /** `dataVersion`: the store connection's `data_version` (./connection.ts), null if closed. */
   constructor(
     private readonly path: string,
     private readonly dataVersion: () => number | null,

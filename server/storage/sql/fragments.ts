@@ -1,9 +1,18 @@
 /**
- * Constant SQL fragments shared by both dialects (never user data). Queries alias the
- * execution table as `t`.
+ * SQL fragments shared by both dialects: constant lists (never user data) and typed
+ * parameters. Statements alias the executions table as `t`.
  */
-import { raw } from '@prisma/client/runtime/client';
+import { raw, sqltag as sql } from '@prisma/client/runtime/client';
+import type { Sql } from '@prisma/client/runtime/client';
 import { ACTIVE_STATUSES } from '@/server/engine/types';
+
+/*
+ * Parameters carry their type: PostgreSQL cannot infer one for a bare parameter in CASE or
+ * arithmetic, and the same standard CAST is a no-op on SQLite.
+ */
+export const bigint = (value: number): Sql => sql`CAST(${value} AS BIGINT)`;
+export const text = (value: string | null): Sql => sql`CAST(${value} AS TEXT)`;
+export const bool = (value: boolean): Sql => sql`CAST(${value} AS BOOLEAN)`;
 
 /** `('ready', 'running', ...)`: the active statuses, for `status IN ...`. */
 export const ACTIVE_STATUS_LIST = raw(
@@ -70,7 +79,7 @@ const EXECUTION_COLUMN_NAMES = [
 
 export const EXECUTION_COLUMNS = raw(EXECUTION_COLUMN_NAMES.join(', '));
 
-/** The same columns qualified by the table alias `t` (for UPDATE ... FROM ... RETURNING). */
+/** The same columns qualified by the table alias `t`. */
 export const EXECUTION_COLUMNS_OF_T = raw(
   EXECUTION_COLUMN_NAMES.map((name) => `t.${name}`).join(', '),
 );

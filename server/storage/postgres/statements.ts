@@ -1,0 +1,125 @@
+/**
+ * PostgreSQL's `DialectStatements`: each one ONE statement of data-modifying CTEs (atomic
+ * without a transaction), announcing its changes with NOTIFY, which PostgreSQL delivers when
+ * the statement commits, so announcing costs no round trip of its own.
+ */
+import { sqltag as sql } from '@prisma/client/runtime/client';
+import { toNewRowJson, type DbExecutionRow } from '../rows';
+import { advanceParentUpdate } from '../sql/advances';
+import type { ClosedChild } from '../sql/closes';
+import type { DialectStatements } from '../sql/dialect';
+import { ACTIVE_STATUS_LIST, bigint, EXECUTION_COLUMNS, text } from '../sql/fragments';
+import { insertRowsSql } from '../sql/inserts';
+import { queryRows } from '../sql/program';
+import { runResultsUpdate } from '../sql/runResults';
+import type { PostgresDialect } from './dialect';
+
+/**
+ * Finished ids are announced by the run-results statement itself when they fit one payload
+ * (PostgreSQL's limit is 8000 bytes); otherwise by the caller, in chunks. `inlineNotifiable`
+ * is the same rule in JavaScript. The finished rows ride along when they fit too, so a waiter
+ * in another process returns without reading its row back.
+ */
+const MAX_INLINE_BYTES = 7_000;
+
+export function inlineNotifiable(executionIds: readonly string[]): boolean {
+  const bytes = executionIds.reduce((sum, id) => sum + Buffer.byteLength(id) + 3, 0);
+  return bytes <= MAX_INLINE_BYTES;
+}
+
+/**
+ * `origin` marks this process's notifications, which its own listener skips (the engine here
+ * already woke itself). An insert in the app's transaction goes unmarked: this process's
+ * executor must hear of it too, and only at the app's commit.
+ */
+export function postgresStatements(d: PostgresDialect, origin: string): DialectStatements {
+  const channel = text(d.channel);
+  const workReady = (marked: boolean) =>
+    JSON.stringify(marked ? { type: 'work_ready', origin } : { type: 'work_ready' });
+
+  return {
+    *insert(rows, fromApp) {
+      if (rows.length === 0) return;
+      yield* queryRows(sql`
+        WITH inserted AS (${insertRowsSql(d, rows)})
+        SELECT pg_notify(${channel}, ${text(workReady(!fromApp))})`);
+    },
+
+    applyRunResults({ updates, newRows }, now) {
+      const insertChildren = insertRowsSql(
+        d,
+        newRows,
+        sql`r.owner_execution_id IN (SELECT execution_id FROM upd)`,
+      );
+      return queryRows<DbExecutionRow>(sql`
+        WITH upd AS (${runResultsUpdate(d, updates, now)}),
+        ins AS (${insertChildren}),
+        finished AS (
+          SELECT execution_id, row_to_json(upd)::text AS row_json FROM upd
+          WHERE status NOT IN ${ACTIVE_STATUS_LIST}
+        ),
+        finished_note AS (
+          SELECT pg_notify(${channel}, json_build_object('type', 'finished',
+            'executionIds', json_agg(execution_id), 'origin', ${text(origin)},
+            'rows', CASE WHEN sum(octet_length(execution_id) + octet_length(row_json) + 4)
+              <= ${MAX_INLINE_BYTES} THEN json_agg(row_json::json) END)::text)
+          FROM finished
+          HAVING count(*) > 0 AND sum(octet_length(execution_id) + 3) <= ${MAX_INLINE_BYTES}
+        ),
+        ready_note AS (
+          SELECT pg_notify(${channel}, ${text(workReady(true))})
+          FROM upd WHERE status IN ${ACTIVE_STATUS_LIST} HAVING count(*) > 0
+        )
+        -- The notes are referenced so that PostgreSQL evaluates them (once: uncorrelated).
+        SELECT ${EXECUTION_COLUMNS},
+          (SELECT count(*) FROM finished_note) + (SELECT count(*) FROM ready_note) AS notes
+        FROM upd`);
+    },
+
+    closeCompletedChildren(executionIds, now) {
+      return queryRows<ClosedChild>(sql`
+        WITH closed AS (
+          UPDATE ${d.executions} SET close_status = 'closed'
+          WHERE ${d.inList(sql`execution_id`, executionIds)} AND close_status = 'ready'
+            AND status = 'completed' AND is_finalize_task = FALSE
+            AND parent_execution_id IS NOT NULL
+          RETURNING execution_id, parent_execution_id
+        ),
+        per_parent AS (
+          SELECT parent_execution_id, count(*) AS n FROM closed GROUP BY parent_execution_id
+        ),
+        counted AS (
+          UPDATE ${d.executions} AS p
+          SET finished_children_count = p.finished_children_count + per_parent.n,
+            updated_at = ${bigint(now)}
+          FROM per_parent WHERE p.execution_id = per_parent.parent_execution_id
+          RETURNING p.execution_id, p.status, p.finished_children_count, p.children_count
+        )
+        SELECT closed.execution_id, closed.parent_execution_id,
+          counted.status, counted.finished_children_count, counted.children_count
+        FROM closed LEFT JOIN counted ON counted.execution_id = closed.parent_execution_id`);
+    },
+
+    *advanceParent(executionId, advance, now) {
+      const finalize = advance.kind === 'waiting_for_finalize' ? [advance.finalize] : [];
+      const insertFinalize = insertRowsSql(
+        d,
+        finalize.map((row) => toNewRowJson(row, 1)),
+        sql`EXISTS (SELECT 1 FROM upd)`,
+      );
+      // A finalize to run is new work; a parent that finished is news for its waiters.
+      const note = finalize.length > 0 ? workReady(true) : null;
+      const rows = yield* queryRows(sql`
+        WITH upd AS (${advanceParentUpdate(d, executionId, advance, now)}),
+        ins AS (${insertFinalize}),
+        note AS (
+          SELECT pg_notify(${channel}, COALESCE(${text(note)}, json_build_object(
+            'type', 'finished', 'executionIds', json_build_array(execution_id),
+            'origin', ${text(origin)})::text))
+          FROM upd
+        )
+        SELECT execution_id, (SELECT count(*) FROM note) AS notes FROM upd`);
+      return rows.length > 0;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * What differs between SQLite and PostgreSQL in a statement that is otherwise the same: where
+ * Durably's tables live, how a list or a JSON batch becomes a relation, row locks, the ready
+ * order counter. Every shared statement (./*.ts) is written once against this interface;
+ * ../sqlite/dialect.ts and ../postgres/dialect.ts implement it.
+ */
+import type { Sql } from '@prisma/client/runtime/client';
+import type { ExternalTransaction, ParentAdvance } from '@/server/engine/storage';
+import type { DbExecutionRow, NewRowJson } from '../rows';
+import type { ClosedChild } from './closes';
+import type { Program, ProgramFactory } from './program';
+import type { RunResultsPlan } from './runResults';
+
+/** The SQL type of a field of a JSON batch (see `Dialect.jsonRecords`). */
+export type FieldType = 'text' | 'bigint' | 'integer' | 'boolean';
+
+export type Fields = readonly (readonly [name: string, type: FieldType])[];
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Durably's executions table, qualified by its namespace (a schema or a table prefix). */
+  readonly executions: Sql;
+  /**
+   * The ready-order value of a row becoming ready in this statement; `ordinal` (1-based, in
+   * the statement's order) keeps FIFO order among the rows of one statement.
+   */
+  readySeq(ordinal: Sql): Sql;
+  /** `column IN (values)`, one parameter however many values. */
+  inList(column: Sql, values: readonly string[]): Sql;
+  /** A JSON array of objects as the relation `alias(fields)`, one parameter for the batch. */
+  jsonRecords(json: string, alias: string, fields: Fields): Sql;
+  /** After a SELECT that picks rows to change: skip rows another transaction has locked. */
+  readonly skipLocked: Sql;
+  /** After a SELECT that reads a row before changing it in the same transaction. */
+  readonly forUpdate: Sql;
+  /** Whether `forUpdate` locks anything (SQLite's write lock already serialises writers). */
+  readonly hasRowLocks: boolean;
+  /** An extra FROM item of a claim that lets its commit skip the WAL flush wait. */
+  readonly relaxedCommit: Sql;
+  /** `column` in a comparison that must not drive the plan by its index. */
+  unindexed(column: Sql): Sql;
+  /** `RETURNING` every execution column of the UPDATE target aliased `t`. */
+  readonly returningExecution: Sql;
+  /** Compares ids byte-wise, as the in-memory store orders them. */
+  readonly bytewise: Sql;
+}
+
+/**
+ * The few operations whose statements truly differ: PostgreSQL does each in one statement
+ * (data-modifying CTEs, NOTIFY delivered at commit), SQLite in a short write transaction. Run
+ * them with `SqlDriver.atomic`.
+ */
+export interface DialectStatements {
+  /** Inserts new rows; `fromApp`: inside the app's transaction, so wake this process too. */
+  insert(rows: NewRowJson[], fromApp: boolean): Program<void>;
+  /** The plan's guarded update, then the children / finalize rows of the results applied. */
+  applyRunResults(plan: RunResultsPlan, now: number): Program<DbExecutionRow[]>;
+  /** Closes the completed children of a batch and counts them in their parents. */
+  closeCompletedChildren(executionIds: readonly string[], now: number): Program<ClosedChild[]>;
+  /** The guarded advance, and the finalize row with it when there is one. */
+  advanceParent(executionId: string, advance: ParentAdvance, now: number): Program<boolean>;
+}
+
+/** Runs programs on one database (see ./program.ts). */
+export interface SqlDriver {
+  /** Each statement on its own: for single statements and reads. */
+  run<T>(program: ProgramFactory<T>): Promise<T>;
+  /** A `DialectStatements` program, atomically (one statement, or a transaction). */
+  atomic<T>(program: ProgramFactory<T>): Promise<T>;
+  /** A transaction, run again whole when the database aborted it before it committed. */
+  transaction<T>(program: ProgramFactory<T>): Promise<T>;
+  /** Inside the app's own transaction: its fate is the app's (no retry, no commit here). */
+  inAppTransaction<T>(tx: ExternalTransaction, program: Program<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+/** Inserting new executions (status `ready`): one statement for a batch of any size. */
+import { sqltag as sql } from '@prisma/client/runtime/client';
+import type { Sql } from '@prisma/client/runtime/client';
+import type { NewRowJson } from '../rows';
+import type { Dialect, Fields } from './dialect';
+import { INSERT_COLUMNS } from './fragments';
+
+/** The fields of a `NewRowJson`, as the insert reads them from its JSON batch. */
+export const NEW_ROW_FIELDS: Fields = [
+  ['execution_id', 'text'],
+  ['task_id', 'text'],
+  ['run_input', 'text'],
+  ['root_task_id', 'text'],
+  ['root_execution_id', 'text'],
+  ['parent_task_id', 'text'],
+  ['parent_execution_id', 'text'],
+  ['index_in_parent', 'integer'],
+  ['is_finalize_task', 'boolean'],
+  ['retry_options', 'text'],
+  ['sleep_ms_before_run', 'bigint'],
+  ['timeout_ms', 'bigint'],
+  ['start_at', 'bigint'],
+  ['created_at', 'bigint'],
+  ['ord', 'integer'],
+  ['owner_execution_id', 'text'],
+];
+
+/**
+ * `INSERT ... SELECT` of a JSON batch of new rows, in batch order, optionally only those
+ * matching `where` (over the batch alias `r`).
+ */
+export function insertRowsSql(d: Dialect, rows: NewRowJson[], where: Sql = sql`1 = 1`): Sql {
+  return sql`
+    INSERT INTO ${d.executions} ${INSERT_COLUMNS}
+    SELECT r.execution_id, r.task_id, 'ready', r.run_input, r.root_task_id, r.root_execution_id,
+      r.parent_task_id, r.parent_execution_id, r.index_in_parent, r.is_finalize_task,
+      r.retry_options, r.sleep_ms_before_run, r.timeout_ms, 0, 0, r.start_at,
+      ${d.readySeq(sql`r.ord`)}, 0, 0, 0, 'idle', r.created_at, r.created_at
+    FROM ${d.jsonRecords(JSON.stringify(rows), 'r', NEW_ROW_FIELDS)}
+    WHERE ${where}
+    ORDER BY r.ord`;
+}

@@ -1,0 +1,40 @@
+/**
+ * SQLite's side of the shared statements. Durably's tables carry the `durably_` prefix (a file
+ * has no schemas); writers hold the file's write lock, so there are no row locks to take and
+ * ready_seq can continue after the largest in use.
+ */
+import { empty, raw, sqltag as sql } from '@prisma/client/runtime/client';
+import type { Sql } from '@prisma/client/runtime/client';
+import type { Dialect, Fields } from '../sql/dialect';
+import { EXECUTION_COLUMNS } from '../sql/fragments';
+
+/** Every Durably table and index in a SQLite file starts with this. */
+export const SQLITE_TABLE_PREFIX = 'durably_';
+
+export function sqliteTable(name: string): Sql {
+  return raw(`"${SQLITE_TABLE_PREFIX}${name}"`);
+}
+
+const executions = sqliteTable('task_executions');
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  executions,
+  readySeq: (ordinal) => sql`(SELECT COALESCE(MAX(ready_seq), 0) FROM ${executions}) + ${ordinal}`,
+  inList: (column, values) =>
+    sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
+  jsonRecords: (json: string, alias: string, fields: Fields) =>
+    sql`(SELECT ${raw(
+      fields.map(([name]) => `value ->> '${name}' AS ${name}`).join(', '),
+    )} FROM json_each(${json})) AS ${raw(alias)}`,
+  skipLocked: empty,
+  forUpdate: empty,
+  hasRowLocks: false,
+  relaxedCommit: empty,
+  // `+column` keeps SQLite from driving a join by that column's index (a batch of results
+  // would otherwise scan every running row, each re-reading the JSON batch).
+  unindexed: (column) => sql`+${column}`,
+  // SQLite's RETURNING names only the target table's columns, unqualified.
+  returningExecution: sql`RETURNING ${EXECUTION_COLUMNS}`,
+  bytewise: empty,
+};
