@@ -6,7 +6,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/',
       '.next/',
-      'server/storage/generated/',
+      'test/app/generated/',
       '.tmp/',
       'test-results/',
       'next-env.d.ts',

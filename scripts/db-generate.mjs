@@ -1,5 +1,7 @@
-// Generates the two Prisma clients (SQLite and PostgreSQL) into server/storage/generated.
-// Runs on `postinstall`, so `npm ci` on a fresh machine produces them.
+// Generates the Prisma clients of the tests' stand-in app (test/app: its own models, in the
+// same database as Durably's tables) into test/app/generated. Durably's own store talks to its
+// drivers directly and needs no generated client. Runs on `postinstall`, so `npm ci` on a
+// fresh machine produces them.
 //
 // `prisma generate` only needs the bundled wasm, but the CLI first checks that a schema engine
 // binary exists, and that binary is downloaded from a host that may be unreachable. Unless
@@ -10,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const schemas = ['prisma/schema.sqlite.prisma', 'prisma/schema.postgres.prisma'];
+const schemas = ['test/app/schema.sqlite.prisma', 'test/app/schema.postgres.prisma'];
 const require = createRequire(import.meta.url);
 
 let prismaCli;

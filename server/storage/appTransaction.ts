@@ -20,8 +20,9 @@ export async function insertIntoAppTransaction(
       'Invalid tx: pass the transaction client of prisma.$transaction(async (tx) => ...)',
     );
   }
-  if (typeof (tx as { $transaction?: unknown }).$transaction === 'function') {
-    // A PrismaClient, not a transaction client: the insert would commit on its own.
+  if (typeof (tx as { $disconnect?: unknown }).$disconnect === 'function') {
+    // A PrismaClient, not a transaction client (which has no $disconnect): the insert would
+    // commit on its own.
     throw new DurableOptionsError(
       'Invalid tx: this is a PrismaClient, not a transaction. Pass the client that ' +
         'prisma.$transaction(async (tx) => ...) gives its callback',

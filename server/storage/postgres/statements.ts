@@ -10,7 +10,7 @@ import type { ClosedChild } from '../sql/closes';
 import type { DialectStatements } from '../sql/dialect';
 import { ACTIVE_STATUS_LIST, bigint, EXECUTION_COLUMNS, text } from '../sql/fragments';
 import { insertRowsSql } from '../sql/inserts';
-import { queryRows } from '../sql/program';
+import { execute, queryRows } from '../sql/program';
 import { runResultsUpdate } from '../sql/runResults';
 import type { PostgresDialect } from './dialect';
 
@@ -40,7 +40,9 @@ export function postgresStatements(d: PostgresDialect, origin: string): DialectS
   return {
     *insert(rows, fromApp) {
       if (rows.length === 0) return;
-      yield* queryRows(sql`
+      // Run for its effects: its one row is pg_notify's void, which the app's client would
+      // refuse to read back.
+      yield* execute(sql`
         WITH inserted AS (${insertRowsSql(d, rows)})
         SELECT pg_notify(${channel}, ${text(workReady(!fromApp))})`);
     },
