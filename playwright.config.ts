@@ -3,8 +3,26 @@
  * `npm run test:e2e` which does). Two servers, each on a fresh SQLite file: one open, one with
  * DURABLY_ADMIN_TOKEN for the login tests.
  */
-import { defineConfig } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import { chromium, defineConfig } from '@playwright/test';
 import { AUTH_PORT, E2E_ADMIN_TOKEN, OPEN_PORT, e2eDatabaseUrl } from './test/e2e/env';
+
+/**
+ * The browser: CHROMIUM_PATH, else Debian's Chromium, else Playwright's own installed one
+ * (`npx playwright install chromium`, where its download host is reachable). None: one line
+ * saying what to install, and the run stops.
+ */
+function chromiumPath(): string | undefined {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'];
+  const found = candidates.find((path) => path && existsSync(path));
+  if (found) return found;
+  if (existsSync(chromium.executablePath())) return undefined; // Playwright's own
+  console.error(
+    'The browser tests need Chromium: install it (Debian/Ubuntu: apt-get install chromium; ' +
+      'elsewhere: npx playwright install chromium), or set CHROMIUM_PATH to a Chromium binary.',
+  );
+  process.exit(1);
+}
 
 // Workers load this file again; the run's id is fixed once in the main process.
 process.env.DURABLY_E2E_RUN ??= `${process.pid}-${Date.now()}`;
@@ -36,7 +54,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     viewport: { width: 1400, height: 900 },
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       args: [
         '--no-sandbox',
         '--disable-gpu',

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 /** Written into the shared state directory by the file that started the run's cluster. */
 export const CLUSTER_INFO_FILE = 'cluster.json';
@@ -25,15 +25,37 @@ export interface PgCluster {
   destroy(): void;
 }
 
-/** The bin directory of the newest installed PostgreSQL, or null. */
+/** An existing server to create test databases on, when the developer names one. */
+export function testDatabaseUrl(): string | undefined {
+  return process.env.DURABLY_TEST_DATABASE_URL || undefined;
+}
+
+/** What to do when no PostgreSQL is found: one line, for the test run to print. */
+export const POSTGRES_MISSING =
+  'The tests need PostgreSQL: install it (Debian/Ubuntu: apt-get install postgresql; ' +
+  'macOS: brew install postgresql@16), put its initdb on PATH (or set PG_BIN_DIR), or set ' +
+  'DURABLY_TEST_DATABASE_URL to a server where the tests may create and drop databases.';
+
+const hasInitdb = (dir: string | undefined): dir is string =>
+  dir !== undefined && dir !== '' && existsSync(join(dir, 'initdb'));
+
+/**
+ * The bin directory of an installed PostgreSQL, or null: PG_BIN_DIR, then Debian's newest
+ * /usr/lib/postgresql/<version>/bin, then `pg_config --bindir`, then `initdb` on PATH.
+ */
 export function findPgBinDir(): string | null {
   if (process.env.PG_BIN_DIR) return process.env.PG_BIN_DIR;
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return null;
-  const versions = readdirSync(root)
-    .filter((name) => existsSync(join(root, name, 'bin', 'initdb')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions[0] ? join(root, versions[0], 'bin') : null;
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((name) => hasInitdb(join(debian, name, 'bin')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(debian, versions[0], 'bin');
+  }
+  const fromPgConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
+  const bindir = fromPgConfig.status === 0 ? fromPgConfig.stdout.trim() : undefined;
+  if (hasInitdb(bindir)) return bindir;
+  return (process.env.PATH ?? '').split(delimiter).find(hasInitdb) ?? null;
 }
 
 export async function freePort(): Promise<number> {
@@ -75,12 +97,7 @@ export async function startPgCluster(
   { durable = false }: { durable?: boolean } = {},
 ): Promise<PgCluster> {
   const bin = findPgBinDir();
-  if (!bin) {
-    throw new Error(
-      'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin): apt-get install -y postgresql, ' +
-        'or set TEST_DATABASE_URL',
-    );
-  }
+  if (!bin) throw new Error(POSTGRES_MISSING);
   mkdirSync(parentDir, { recursive: true });
   const dir = mkdtempSync(join(parentDir, 'durably-pg-'));
   if (isRoot) {

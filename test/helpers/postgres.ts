@@ -1,7 +1,8 @@
 /**
  * PostgreSQL for tests: `createTestDatabase()` gives each test file a fresh database.
  *
- * With TEST_DATABASE_URL set, databases are created on that server. Otherwise one throw-away
+ * With DURABLY_TEST_DATABASE_URL set (an existing server, e.g. a developer's own), databases are
+ * created on that server and dropped after. Otherwise one throw-away
  * cluster is shared by the whole test run, started lazily by the first file that needs it:
  * test/helpers/postgresGlobalSetup.ts provides a state directory, files take a lock in it to
  * start or find the cluster, and the global teardown stops it. Runs without that global setup
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { CLUSTER_INFO_FILE, startPgCluster } from './pgCluster';
+import { CLUSTER_INFO_FILE, startPgCluster, testDatabaseUrl } from './pgCluster';
 import type { PgCluster } from './pgCluster';
 
 declare module 'vitest' {
@@ -43,7 +44,7 @@ export function getAdminUrl(): Promise<string> {
 }
 
 async function resolveAdminUrl(): Promise<string> {
-  const fromEnv = process.env.TEST_DATABASE_URL;
+  const fromEnv = testDatabaseUrl();
   if (fromEnv) return fromEnv;
   const stateDir = injectedStateDir();
   if (!stateDir) {

@@ -123,9 +123,7 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
     await applyAppMigrations(provider, url);
     const storage = await openStorage(url);
     expect(await storage.listExecutions({ limit: 10 })).toEqual([]);
-    expect(await readPrismaHistory(provider, url)).toHaveLength(
-      appMigrationNames(provider).length,
-    );
+    expect(await readPrismaHistory(provider, url)).toHaveLength(appMigrationNames(provider).length);
   });
 
   describe("enqueue in the app's transaction", () => {
@@ -176,11 +174,9 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
       const [one, many] = await app.$transaction(async (tx) => {
         await tx.user.create({ data: { id: 'u1', email: 'a@example.com', name: 'Ada' } });
         const single = await executor.enqueueTask(welcome, { userId: 'u1' }, { tx });
-        const bulk = await executor.enqueueTasks(
-          welcome,
-          [{ userId: 'u2' }, { userId: 'u3' }],
-          { tx },
-        );
+        const bulk = await executor.enqueueTasks(welcome, [{ userId: 'u2' }, { userId: 'u3' }], {
+          tx,
+        });
         // Visible inside the app's transaction, not outside it before the commit.
         expect(await storage.getExecution(single.getTaskExecutionId())).toBeNull();
         return [single, bulk] as const;
@@ -223,9 +219,9 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
 
     it('says what is wrong with a tx that is not a transaction of this database', async () => {
       const { executor, welcome, app } = await setUp();
-      await expect(
-        executor.enqueueTask(welcome, { userId: 'u1' }, { tx: app }),
-      ).rejects.toThrow(/this is a PrismaClient, not a transaction/);
+      await expect(executor.enqueueTask(welcome, { userId: 'u1' }, { tx: app })).rejects.toThrow(
+        /this is a PrismaClient, not a transaction/,
+      );
       await expect(
         executor.enqueueTask(welcome, { userId: 'u1' }, { tx: {} as never }),
       ).rejects.toThrow(DurableOptionsError);
