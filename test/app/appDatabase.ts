@@ -5,7 +5,6 @@
  * connection of its own, as an app's `server/db.ts` would open it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -90,7 +89,7 @@ export function openAppClient(provider: Provider, url: string): AppClient {
 export function readPrismaHistory(provider: Provider, url: string): Promise<unknown[]> {
   const query = `SELECT id, checksum, migration_name FROM "_prisma_migrations" ORDER BY id`;
   if (provider === 'postgres') {
-    return withPgClient(url, async (client) => (await client.query(query)).rows);
+    return withPgClient(url, async (client) => (await client.query<object>(query)).rows);
   }
   const db = new Database(url.slice('file:'.length), { readonly: true });
   try {

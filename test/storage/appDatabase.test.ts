@@ -207,7 +207,7 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
       await app.$transaction(async (tx) => {
         await tx.user.create({ data: { id: 'u1', email: 'a@example.com', name: 'Ada' } });
         await expect(
-          executor.enqueueTasks(named, ['fine', 42 as unknown as string], { tx }),
+          executor.enqueueTasks(named, ['fine', 42], { tx }),
         ).rejects.toThrow(/Invalid input to task app_named: not a string/);
         await expect(
           executor.enqueueTask(welcome, { userId: 'u1' }, { tx, timeoutMs: -1 }),
