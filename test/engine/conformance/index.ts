@@ -10,6 +10,7 @@ import { describeCascadeCancel } from './cascadeCancel';
 import { describeClaims } from './claims';
 import { describeFinalize } from './finalize';
 import { describeHandles } from './handles';
+import { describeInlineFinalize } from './inlineFinalize';
 import type { EngineStoreFactory } from './harness';
 import { describeLeases } from './leases';
 import { describeLimits } from './limits';
@@ -38,6 +39,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeCancel(factory);
     describeParents(factory);
     describeFinalize(factory);
+    describeInlineFinalize(factory);
     describeCascadeCancel(factory);
     describeTrees(factory);
     describeSequential(factory);
