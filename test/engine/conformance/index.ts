@@ -16,6 +16,7 @@ import { describeLeases } from './leases';
 import { describeLimits } from './limits';
 import { describeOptionValidation } from './optionValidation';
 import { describeParents } from './parents';
+import { describeReferenceApi } from './referenceApi';
 import { describeRetries } from './retries';
 import { describeScheduling } from './scheduling';
 import { describeSequential } from './sequential';
@@ -50,5 +51,6 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeLimits(factory);
     describeWakeups(factory);
     describeShutdown(factory);
+    describeReferenceApi(factory);
   });
 }
