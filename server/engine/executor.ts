@@ -190,7 +190,7 @@ export class DurableExecutor {
     return row.executionId;
   }
 
-  /** Registered tasks, including the internal stages of sequential tasks. */
+  /** Registered tasks, inline finalize tasks and the internal stages of sequential tasks too. */
   listTasks(): RegisteredTaskInfo[] {
     return this.registry.all().map((definition) => ({
       id: definition.id,
