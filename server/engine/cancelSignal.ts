@@ -3,41 +3,98 @@
  * code can poll, subscribe to, or hand to fetch-like APIs through its `abortSignal`.
  */
 import { DurableExecutionCancelledError } from './errors';
+import { createConsoleLogger, type Logger } from './logger';
 
 export interface CancelSignal {
   isCancelled(): boolean;
-  /** Calls `listener` once when cancelled (at once if already cancelled). Returns an unsubscribe. */
+  /**
+   * Calls `listener` once when cancelled (at once if already cancelled). Returns an
+   * unsubscribe; `clearOnCancelled(listener)` does the same.
+   */
   onCancelled(listener: () => void): () => void;
+  /** Removes a listener given to `onCancelled`. */
+  clearOnCancelled(listener: () => void): void;
   /** The same cancellation as an `AbortSignal`, for `fetch`, streams and timers. */
   readonly abortSignal: AbortSignal;
 }
 
-/** A new signal and the function that cancels it (idempotent). */
-export function createCancelSignal(): [CancelSignal, () => void] {
-  const controller = new AbortController();
-  return [cancelSignalFromAbortSignal(controller.signal), () => controller.abort()];
+export interface CancelSignalOptions {
+  /** Cancels the signal too when it aborts. */
+  abortSignal?: AbortSignal;
+  /** Where a listener that throws is reported. @default the console */
+  logger?: Logger;
 }
 
-export function cancelSignalFromAbortSignal(abortSignal: AbortSignal): CancelSignal {
+/** A new signal and the function that cancels it (idempotent). */
+export function createCancelSignal({ abortSignal, logger }: CancelSignalOptions = {}): [
+  CancelSignal,
+  () => void,
+] {
+  const controller = new AbortController();
+  const cancel = () => {
+    abortSignal?.removeEventListener('abort', cancel);
+    controller.abort();
+  };
+  if (abortSignal?.aborted) cancel();
+  else abortSignal?.addEventListener('abort', cancel, { once: true });
+  return [cancelSignalFromAbortSignal(controller.signal, logger), cancel];
+}
+
+/**
+ * A view of `abortSignal` as a cancel signal. A listener that throws is logged: thrown from an
+ * abort listener, its error would otherwise become an uncaught exception.
+ */
+export function cancelSignalFromAbortSignal(
+  abortSignal: AbortSignal,
+  logger: Logger = createConsoleLogger(false),
+): CancelSignal {
+  const wrappers = new Map<() => void, () => void>();
+  const clearOnCancelled = (listener: () => void) => {
+    const wrapper = wrappers.get(listener);
+    if (!wrapper) return;
+    wrappers.delete(listener);
+    abortSignal.removeEventListener('abort', wrapper);
+  };
+  const call = (listener: () => void) => {
+    try {
+      listener();
+    } catch (error) {
+      logger.error('A cancel signal listener threw', error);
+    }
+  };
   return {
     abortSignal,
     isCancelled: () => abortSignal.aborted,
+    clearOnCancelled,
     onCancelled(listener) {
       if (abortSignal.aborted) {
-        listener();
+        call(listener);
         return () => undefined;
       }
-      abortSignal.addEventListener('abort', listener, { once: true });
-      return () => abortSignal.removeEventListener('abort', listener);
+      if (!wrappers.has(listener)) {
+        const wrapper = () => {
+          wrappers.delete(listener);
+          call(listener);
+        };
+        wrappers.set(listener, wrapper);
+        abortSignal.addEventListener('abort', wrapper, { once: true });
+      }
+      return () => clearOnCancelled(listener);
     },
   };
 }
 
-/** A signal cancelled after `timeoutMs`, and a function that clears its timer. */
-export function createTimeoutCancelSignal(timeoutMs: number): [CancelSignal, () => void] {
-  const [signal, cancel] = createCancelSignal();
-  const timer = setTimeout(cancel, timeoutMs);
-  return [signal, () => clearTimeout(timer)];
+/**
+ * A signal cancelled after `timeoutMs`. Nothing can clear its timer, so the timer is unref'd:
+ * a signal no longer waited on never delays the exit of the process.
+ */
+export function createTimeoutCancelSignal(
+  timeoutMs: number,
+  { logger }: { logger?: Logger } = {},
+): CancelSignal {
+  const [signal, cancel] = createCancelSignal({ logger });
+  setTimeout(cancel, timeoutMs).unref();
+  return signal;
 }
 
 /** Cancelled as soon as any of `signals` is. */

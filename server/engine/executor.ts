@@ -21,7 +21,7 @@ import { ExecutorEvents } from './events';
 import { createConsoleLogger, withDebugGate, type Logger } from './logger';
 import { MaintenanceLoop } from './maintenanceLoop';
 import { RunScheduler } from './runScheduler';
-import { SafeSerializer, superjsonSerializer } from './serializer';
+import { createSuperjsonSerializer, SafeSerializer } from './serializer';
 import {
   createPlainTaskBuilders,
   createValidatingTaskBuilders,
@@ -67,6 +67,10 @@ export class DurableExecutor {
   private readonly reads: Batcher<string, ExecutionRow | null>;
   private readonly queries: ExecutionQueries;
   private state: ExecutorState = 'idle';
+  /** Defining tasks and enqueueing end with the executor's life. */
+  private readonly assertOpen = (): void => {
+    if (this.state === 'stopped') throw new DurableExecutorShutdownError();
+  };
   private shutdownPromise: Promise<void> | null = null;
   private unsubscribeStorage: (() => void) | null = null;
 
@@ -83,9 +87,14 @@ export class DurableExecutor {
     this.logger = options.logger
       ? withDebugGate(options.logger, this.options.enableDebug)
       : createConsoleLogger(this.options.enableDebug);
-    this.serializer = new SafeSerializer(options.serializer ?? superjsonSerializer);
+    this.serializer = new SafeSerializer(options.serializer ?? createSuperjsonSerializer());
     this.queries = new ExecutionQueries(storage, this.serializer);
-    const deps = { registry: this.registry, serializer: this.serializer, limits: this.options };
+    const deps = {
+      registry: this.registry,
+      serializer: this.serializer,
+      limits: this.options,
+      logger: this.logger,
+    };
     this.closer = new Closer(storage, deps, this.events, this.logger);
     this.scheduler = new RunScheduler(storage, deps, this.closer, this.events, this.logger, {
       ...this.options,
@@ -122,7 +131,7 @@ export class DurableExecutor {
     // enqueues and waits (a web app with workers elsewhere) still hears executions finish.
     this.unsubscribeStorage = storage.subscribe?.((n) => this.onNotification(n)) ?? null;
     this.events.on('cancelled', ({ executionIds }) => this.scheduler.abort(executionIds));
-    const builders = createPlainTaskBuilders(this.registry);
+    const builders = createPlainTaskBuilders(this.registry, this.assertOpen);
     this.task = builders.task;
     this.parentTask = builders.parentTask;
   }
@@ -131,8 +140,11 @@ export class DurableExecutor {
   validateInput<TRunInput, TInput = TRunInput>(
     validate: (input: TInput) => TRunInput | Promise<TRunInput>,
   ): TaskBuilders<TInput, TRunInput> {
-    return createValidatingTaskBuilders<TInput, TRunInput>(this.registry, (input) =>
-      validate(input as TInput),
+    this.assertOpen();
+    return createValidatingTaskBuilders<TInput, TRunInput>(
+      this.registry,
+      (input) => validate(input as TInput),
+      this.assertOpen,
     );
   }
 
@@ -140,12 +152,17 @@ export class DurableExecutor {
   inputSchema<TSchema extends StandardSchemaV1>(
     schema: TSchema,
   ): TaskBuilders<StandardSchemaV1.InferInput<TSchema>, StandardSchemaV1.InferOutput<TSchema>> {
-    return createValidatingTaskBuilders(this.registry, standardSchemaValidator(schema));
+    this.assertOpen();
+    return createValidatingTaskBuilders(
+      this.registry,
+      standardSchemaValidator(schema),
+      this.assertOpen,
+    );
   }
 
   /** A task that runs `tasks` one after another, each output feeding the next input. */
   sequentialTasks<T extends AnyDurableTask[]>(...tasks: T): SequentialTask<T> {
-    return defineSequentialTasks(this.registry, tasks) as SequentialTask<T>;
+    return defineSequentialTasks(this.registry, tasks, this.assertOpen) as SequentialTask<T>;
   }
 
   /**
@@ -192,16 +209,16 @@ export class DurableExecutor {
   }
 
   /** Bulk enqueue by task id, each item with its own options (validated, all or nothing). */
-  enqueueTasksById(
+  async enqueueTasksById(
     taskId: string,
     items: readonly EnqueueItem[],
     { tx }: { tx?: ExternalTransaction } = {},
   ): Promise<string[]> {
-    if (this.state === 'stopped') return Promise.reject(new DurableExecutorShutdownError());
+    this.assertOpen();
     return this.enqueuer.enqueue(taskId, items, tx);
   }
 
-  /** Registered tasks, including the internal stages of sequential tasks. */
+  /** Registered tasks, inline finalize tasks and the internal stages of sequential tasks too. */
   listTasks(): RegisteredTaskInfo[] {
     return this.registry.all().map((definition) => ({
       id: definition.id,
@@ -279,6 +296,8 @@ export class DurableExecutor {
     task: TTask,
     executionId: string,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
+    // An unknown task fails before any read, as enqueueTask does.
+    this.registry.get(task.id);
     const row = await this.storage.getExecution(executionId);
     if (!row) throw new DurableExecutionNotFoundError(`Execution ${executionId} not found`);
     if (row.taskId !== task.id) {
@@ -287,6 +306,11 @@ export class DurableExecutor {
       );
     }
     return this.handle(task.id, executionId);
+  }
+
+  /** Ids of the executions this executor is running now (not those of other executors). */
+  getRunningTaskExecutionIds(): ReadonlySet<string> {
+    return this.scheduler.runningExecutionIds();
   }
 
   /** Starts claiming and the backstop loop. Idempotent; a stopped executor stays stopped. */

@@ -25,9 +25,15 @@ export {
   combineCancelSignals,
   cancelSignalFromAbortSignal,
   type CancelSignal,
+  type CancelSignalOptions,
 } from './cancelSignal';
 export { createInMemoryStorage } from './inMemoryStorage';
-export { superjsonSerializer, type Serializer } from './serializer';
+export {
+  createSuperjsonSerializer,
+  superjsonSerializer,
+  WrappedSerializer,
+  type Serializer,
+} from './serializer';
 export { createConsoleLogger, type Logger } from './logger';
 export type { TaskHandle, WaitOptions } from './taskHandle';
 export type { TaskBuilders, SequentialTask } from './taskBuilders';

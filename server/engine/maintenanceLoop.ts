@@ -8,7 +8,7 @@ import type { Closer } from './closer';
 import type { ExecutorEvents } from './events';
 import type { Logger } from './logger';
 import type { RunScheduler } from './runScheduler';
-import type { DurableStorage } from './storage';
+import { EXECUTOR_LOST_ERROR, type DurableStorage } from './storage';
 import type { TaskRegistry } from './taskRegistry';
 import { Wakeup } from './wakeup';
 
@@ -74,11 +74,7 @@ export class MaintenanceLoop {
     const result = await this.storage.recoverExpiredLeases({
       now: Date.now(),
       maxRecoveryAttempts: this.options.maxRecoveryAttempts,
-      error: {
-        errorType: 'generic',
-        message: 'Executor lost: the lease of the execution expired',
-        isRetryable: true,
-      },
+      error: EXECUTOR_LOST_ERROR,
       limit: this.options.batchSize,
     });
     if (result.requeuedExecutionIds.length > 0) {

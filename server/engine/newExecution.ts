@@ -40,7 +40,7 @@ export async function buildNewExecution(
   maxInputBytes: number,
   { definition, input, options, position, now }: NewExecutionRequest,
 ): Promise<NewExecutionRow> {
-  const runOptions = resolveEnqueueOptions(definition.runOptions, options);
+  const runOptions = resolveEnqueueOptions(definition.runOptions, options, definition.id);
   const validated = await validateTaskInput(definition, input);
   return {
     ...position,

@@ -15,31 +15,35 @@ export class DurableOptionsError extends DurableExecutionError {
 
 export function validateTaskId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) {
-    throw new DurableOptionsError('Task id must be a non-empty string');
+    throw new DurableOptionsError(`Invalid task id ${describe(id)}: must be a non-empty string`);
   }
-  if (id.length > 255) throw new DurableOptionsError('Task id must be at most 255 characters');
+  if (id.length > 255) {
+    throw new DurableOptionsError(
+      `Invalid task id "${id.slice(0, 32)}...": must be at most 255 characters`,
+    );
+  }
   if (!TASK_ID_PATTERN.test(id)) {
     throw new DurableOptionsError(
-      `Task id "${id}" must contain only letters, digits and underscores`,
+      `Invalid task id "${id}": must contain only letters, digits and underscores`,
     );
   }
   return id;
 }
 
-export function validateTimeoutMs(timeoutMs: unknown): number {
+export function validateTimeoutMs(timeoutMs: unknown, taskId: string): number {
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1) {
     throw new DurableOptionsError(
-      `Invalid timeoutMs ${describe(timeoutMs)}: must be an integer >= 1`,
+      `Invalid timeoutMs ${describe(timeoutMs)} of task ${taskId}: must be an integer >= 1`,
     );
   }
   return timeoutMs;
 }
 
-export function normalizeSleepMsBeforeRun(sleepMs: unknown): number {
+export function normalizeSleepMsBeforeRun(sleepMs: unknown, taskId: string): number {
   if (sleepMs === undefined) return 0;
   if (typeof sleepMs !== 'number' || !Number.isInteger(sleepMs)) {
     throw new DurableOptionsError(
-      `Invalid sleepMsBeforeRun ${describe(sleepMs)}: must be an integer`,
+      `Invalid sleepMsBeforeRun ${describe(sleepMs)} of task ${taskId}: must be an integer`,
     );
   }
   return Math.max(0, sleepMs);
@@ -52,27 +56,32 @@ export const NO_RETRIES: StoredRetryOptions = Object.freeze({
   maxDelayMs: null,
 });
 
-export function normalizeRetryOptions(options: TaskRetryOptions | undefined): StoredRetryOptions {
+export function normalizeRetryOptions(
+  options: TaskRetryOptions | undefined,
+  taskId: string,
+): StoredRetryOptions {
   if (options === undefined) return NO_RETRIES;
   if (typeof options !== 'object' || options === null) {
-    throw new DurableOptionsError('Invalid retryOptions: must be an object');
+    throw new DurableOptionsError(
+      `Invalid retryOptions ${describe(options)} of task ${taskId}: must be an object`,
+    );
   }
   const { maxAttempts, baseDelayMs = 0, delayMultiplier = 1, maxDelayMs } = options;
   if (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 0) {
     throw new DurableOptionsError(
-      `Invalid retryOptions.maxAttempts ${String(maxAttempts)}: must be an integer >= 0`,
+      `Invalid retryOptions.maxAttempts ${describe(maxAttempts)} of task ${taskId}: must be an integer >= 0`,
     );
   }
-  requireNumber('baseDelayMs', baseDelayMs, 0);
-  requireNumber('delayMultiplier', delayMultiplier, 0.1);
-  if (maxDelayMs !== undefined) requireNumber('maxDelayMs', maxDelayMs, 0);
+  requireNumber('baseDelayMs', baseDelayMs, 0, taskId);
+  requireNumber('delayMultiplier', delayMultiplier, 0.1, taskId);
+  if (maxDelayMs !== undefined) requireNumber('maxDelayMs', maxDelayMs, 0, taskId);
   return { maxAttempts, baseDelayMs, delayMultiplier, maxDelayMs: maxDelayMs ?? null };
 }
 
-function requireNumber(name: string, value: unknown, min: number): void {
+function requireNumber(name: string, value: unknown, min: number, taskId: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     throw new DurableOptionsError(
-      `Invalid retryOptions.${name} ${String(value)}: must be >= ${min}`,
+      `Invalid retryOptions.${name} ${describe(value)} of task ${taskId}: must be >= ${min}`,
     );
   }
 }
@@ -87,22 +96,27 @@ export interface ResolvedRunOptions {
 export function resolveEnqueueOptions(
   base: ResolvedRunOptions,
   overrides: TaskEnqueueOptions | undefined,
+  taskId: string,
 ): ResolvedRunOptions {
   if (overrides === undefined) return base;
   if (typeof overrides !== 'object' || overrides === null) {
-    throw new DurableOptionsError('Invalid enqueue options: must be an object');
+    throw new DurableOptionsError(
+      `Invalid enqueue options ${describe(overrides)} of task ${taskId}: must be an object`,
+    );
   }
   return {
     retryOptions:
       overrides.retryOptions === undefined
         ? base.retryOptions
-        : normalizeRetryOptions(overrides.retryOptions),
+        : normalizeRetryOptions(overrides.retryOptions, taskId),
     sleepMsBeforeRun:
       overrides.sleepMsBeforeRun === undefined
         ? base.sleepMsBeforeRun
-        : normalizeSleepMsBeforeRun(overrides.sleepMsBeforeRun),
+        : normalizeSleepMsBeforeRun(overrides.sleepMsBeforeRun, taskId),
     timeoutMs:
-      overrides.timeoutMs === undefined ? base.timeoutMs : validateTimeoutMs(overrides.timeoutMs),
+      overrides.timeoutMs === undefined
+        ? base.timeoutMs
+        : validateTimeoutMs(overrides.timeoutMs, taskId),
   };
 }
 
@@ -116,5 +130,11 @@ export function retryDelayMs(options: StoredRetryOptions, retryAttempt: number):
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value !== 'object' || value === null) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return 'a value that cannot be shown';
+  }
 }

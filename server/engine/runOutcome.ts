@@ -13,6 +13,7 @@ import {
   DurableExecutionTimedOutError,
   toErrorStorageValue,
 } from './errors';
+import type { Logger } from './logger';
 import { buildNewExecution, childPosition } from './newExecution';
 import { retryDelayMs } from './options';
 import type { SafeSerializer } from './serializer';
@@ -30,6 +31,8 @@ export interface RunDependencies {
   registry: TaskRegistry;
   serializer: SafeSerializer;
   limits: RunLimits;
+  /** Reports what task code's cancel listeners throw. */
+  logger: Logger;
 }
 
 export interface RunSignals {
@@ -47,6 +50,7 @@ export async function runExecution(
   const timer = setTimeout(() => timeoutController.abort(), row.timeoutMs);
   const cancelSignal = cancelSignalFromAbortSignal(
     AbortSignal.any([signals.cancel, timeoutController.signal]),
+    deps.logger,
   );
   try {
     const definition = deps.registry.get(row.taskId);

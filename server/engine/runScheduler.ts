@@ -30,7 +30,7 @@ export class RunScheduler {
   readonly dueTimer = new EarliestTimer(() => this.wakeup.wake());
   private readonly running = new Map<string, RunningExecution>();
   private readonly results: Batcher<RunResult, ExecutionRow | null>;
-  private readonly shutdown: [CancelSignal, () => void] = createCancelSignal();
+  private readonly shutdown: [CancelSignal, () => void];
   private stopping = false;
   private waitingForCapacity = false;
   /** Set once stop() returns: results of runs that outlived the shutdown are dropped. */
@@ -46,10 +46,16 @@ export class RunScheduler {
     private readonly options: SchedulerOptions,
   ) {
     this.results = new Batcher((batch) => this.writeResults(batch), 500);
+    this.shutdown = createCancelSignal({ logger });
   }
 
   start(): void {
     this.loop ??= this.claimLoop();
+  }
+
+  /** Ids of the executions running in this process now. */
+  runningExecutionIds(): ReadonlySet<string> {
+    return new Set(this.running.keys());
   }
 
   /** Running executions of this process, for the backstop's lost-lease check. */

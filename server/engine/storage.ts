@@ -28,6 +28,16 @@ export const CASCADE_CANCELLED_ERROR: DurableExecutionErrorStorageValue = Object
   isRetryable: false,
 });
 
+/**
+ * Stored on an execution whose lease expired (its executor died or hung): as `prevError` of
+ * the recovery, or as the error once `maxRecoveryAttempts` are used up.
+ */
+export const EXECUTOR_LOST_ERROR: DurableExecutionErrorStorageValue = Object.freeze({
+  errorType: 'generic',
+  message: 'Executor lost: the lease of the execution expired',
+  isRetryable: true,
+});
+
 /** Normalised retry options as stored (defaults filled in). */
 export interface StoredRetryOptions {
   maxAttempts: number;

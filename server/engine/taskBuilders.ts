@@ -6,11 +6,13 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { DurableOptionsError } from './options';
 import { derivedTaskId } from './ids';
 import {
-  normalizeCommonOptions,
-  type InputValidator,
-  type TaskDefinition,
-  type TaskRegistry,
-} from './taskRegistry';
+  parentTaskDefinitions,
+  taskDefinition,
+  type UntypedFinalizeTask,
+  type UntypedParentTaskOptions,
+  type UntypedTaskOptions,
+} from './taskDefinitions';
+import type { InputValidator, TaskRegistry } from './taskRegistry';
 import type {
   AnyDurableTask,
   DefaultParentTaskOutput,
@@ -20,14 +22,23 @@ import type {
   InferTaskOutput,
   ParentTaskOptions,
   ParentTaskWithFinalizeOptions,
+  ParentTaskWithLeafParentFinalizeOptions,
   TaskOptions,
 } from './types';
 
 /** Task builders whose tasks take `TInput` at enqueue and run with the validated `TRunInput`. */
 export interface TaskBuilders<TInput, TRunInput> {
   task<TOutput>(options: TaskOptions<TRunInput, TOutput>): DurableTask<TInput, TOutput>;
-  parentTask<TRunOutput, TFinalizeOutput>(
-    options: ParentTaskWithFinalizeOptions<TRunInput, TRunOutput, TFinalizeOutput>,
+  parentTask<TRunOutput, TFinalizeRunOutput>(
+    options: ParentTaskWithLeafParentFinalizeOptions<TRunInput, TRunOutput, TFinalizeRunOutput>,
+  ): DurableTask<TInput, DefaultParentTaskOutput<TFinalizeRunOutput>>;
+  parentTask<TRunOutput, TFinalizeOutput, TFinalizeRunOutput = unknown>(
+    options: ParentTaskWithFinalizeOptions<
+      TRunInput,
+      TRunOutput,
+      TFinalizeOutput,
+      TFinalizeRunOutput
+    >,
   ): DurableTask<TInput, TFinalizeOutput>;
   parentTask<TRunOutput>(
     options: ParentTaskOptions<TRunInput, TRunOutput> & { finalizeTask?: undefined },
@@ -42,9 +53,16 @@ export interface PlainTaskBuilders {
   parentTask: PlainParentTaskBuilder;
 }
 
+/**
+ * Overloads, most specific first: an inline parent finalize without a finalize of its own
+ * outputs its default output; any other finalize gives the output; none gives the default.
+ */
 export interface PlainParentTaskBuilder {
-  <TInput, TRunOutput, TFinalizeOutput>(
-    options: ParentTaskWithFinalizeOptions<TInput, TRunOutput, TFinalizeOutput>,
+  <TInput, TRunOutput, TFinalizeRunOutput>(
+    options: ParentTaskWithLeafParentFinalizeOptions<TInput, TRunOutput, TFinalizeRunOutput>,
+  ): DurableTask<TInput, DefaultParentTaskOutput<TFinalizeRunOutput>>;
+  <TInput, TRunOutput, TFinalizeOutput, TFinalizeRunOutput = unknown>(
+    options: ParentTaskWithFinalizeOptions<TInput, TRunOutput, TFinalizeOutput, TFinalizeRunOutput>,
   ): DurableTask<TInput, TFinalizeOutput>;
   <TInput = undefined, TRunOutput = unknown>(
     options: ParentTaskOptions<TInput, TRunOutput> & { finalizeTask?: undefined },
@@ -58,69 +76,53 @@ export type SequentialTask<T extends readonly AnyDurableTask[]> = DurableTask<
   InferTaskOutput<LastOf<T>>
 >;
 
+/** Throws `DurableExecutorShutdownError` once the executor is shut down. */
+export type AssertOpen = () => void;
+
 /** Untyped builders; the typed views above are casts of these. */
 interface UntypedBuilders {
-  task(options: TaskOptions<unknown, unknown>): AnyDurableTask;
-  parentTask(
-    options: ParentTaskOptions<unknown, unknown> & { finalizeTask?: AnyDurableTask },
-  ): AnyDurableTask;
+  task(options: UntypedTaskOptions): AnyDurableTask;
+  parentTask(options: UntypedParentTaskOptions): AnyDurableTask;
 }
 
-export function createPlainTaskBuilders(registry: TaskRegistry): PlainTaskBuilders {
-  return createTaskBuilders(registry, null) as unknown as PlainTaskBuilders;
+export function createPlainTaskBuilders(
+  registry: TaskRegistry,
+  assertOpen: AssertOpen,
+): PlainTaskBuilders {
+  return createTaskBuilders(registry, null, assertOpen) as unknown as PlainTaskBuilders;
 }
 
 export function createValidatingTaskBuilders<TInput, TRunInput>(
   registry: TaskRegistry,
   validateInput: InputValidator,
+  assertOpen: AssertOpen,
 ): TaskBuilders<TInput, TRunInput> {
-  return createTaskBuilders(registry, validateInput) as unknown as TaskBuilders<TInput, TRunInput>;
+  return createTaskBuilders(registry, validateInput, assertOpen) as unknown as TaskBuilders<
+    TInput,
+    TRunInput
+  >;
 }
 
 function createTaskBuilders(
   registry: TaskRegistry,
   validateInput: InputValidator | null,
+  assertOpen: AssertOpen,
 ): UntypedBuilders {
-  function task(options: TaskOptions<unknown, unknown>): AnyDurableTask {
-    const common = normalizeCommonOptions(options);
-    const run = requireFunction(options.run, 'run', common.id);
-    registry.register({
-      ...common,
-      kind: 'task',
-      validateInput,
-      finalizeTaskId: null,
-      execute: async (ctx, input) => ({ kind: 'task', output: await run(ctx, input) }),
-    });
-    return { id: common.id };
-  }
-
-  function parentTask(
-    options: ParentTaskOptions<unknown, unknown> & { finalizeTask?: AnyDurableTask },
-  ): AnyDurableTask {
-    const common = normalizeCommonOptions(options);
-    const runParent = requireFunction(options.runParent, 'runParent', common.id);
-    const definition: TaskDefinition = {
-      ...common,
-      kind: 'parentTask',
-      validateInput,
-      finalizeTaskId: options.finalizeTask?.id ?? null,
-      execute: async (ctx, input) => {
-        const result = await runParent(ctx, input);
-        if (typeof result !== 'object' || result === null) {
-          throw new DurableOptionsError(`runParent of task ${common.id} must return an object`);
-        }
-        const childrenTasks = result.childrenTasks ?? [];
-        if (!Array.isArray(childrenTasks)) {
-          throw new DurableOptionsError(`childrenTasks of task ${common.id} must be an array`);
-        }
-        return { kind: 'parentTask', output: result.output, childrenTasks };
-      },
-    };
-    registry.register(definition);
-    return { id: common.id };
-  }
-
-  return { task, parentTask };
+  return {
+    task(options) {
+      assertOpen();
+      const definition = taskDefinition(options, validateInput);
+      registry.register(definition);
+      return { id: definition.id };
+    },
+    parentTask(options) {
+      assertOpen();
+      // The parent and its inline finalize tasks are registered together, or not at all.
+      const definitions = parentTaskDefinitions(options, validateInput);
+      registry.register(...definitions);
+      return { id: definitions[0].id };
+    },
+  };
 }
 
 /** A validator from a Standard Schema (zod, valibot, arktype...): issues become one summary. */
@@ -144,13 +146,16 @@ function describeIssue(issue: StandardSchemaV1.Issue): string {
 
 /**
  * A chain where each task's output is the next one's input, built from parent tasks so it is
- * as durable as any tree: stage k runs task k as its only child, and its finalize is stage k+1.
- * Ids derive from the member ids, so every process defining it gets the same ones.
+ * as durable as any tree: stage k runs task k as its only child, and its inline finalize is
+ * stage k+1; the last finalize outputs the last child's output. Ids derive from the member
+ * ids, so every process defining it gets the same ones, and the stages register at once.
  */
 export function defineSequentialTasks(
   registry: TaskRegistry,
   tasks: readonly AnyDurableTask[],
+  assertOpen: AssertOpen,
 ): AnyDurableTask {
+  assertOpen();
   if (tasks.length === 0) throw new DurableOptionsError('No tasks provided');
   const [first] = tasks;
   if (tasks.length === 1 && first) return first;
@@ -162,39 +167,35 @@ export function defineSequentialTasks(
   );
   if (registry.has(sequenceId)) return { id: sequenceId };
 
-  const builders = createTaskBuilders(registry, null);
-  const stageTimeoutMs = 30_000;
-  type StageInput = FinalizeTaskInput<unknown, unknown>;
-  let next: AnyDurableTask = builders.task({
+  const timeoutMs = 30_000;
+  const previousOutput = (input: unknown) =>
+    (input as FinalizeTaskInput<unknown, unknown>).childrenTasksOutputs[0]?.output;
+  let next: UntypedFinalizeTask = {
     id: `${sequenceId}_out`,
-    timeoutMs: stageTimeoutMs,
-    run: (_ctx, input) => (input as StageInput).childrenTasksOutputs[0]?.output,
-  });
+    timeoutMs,
+    run: (_ctx, input) => previousOutput(input),
+  };
   for (let index = tasks.length - 1; index >= 1; index--) {
     const member = tasks[index]!;
-    next = builders.parentTask({
+    next = {
       id: `${sequenceId}_${index}`,
-      timeoutMs: stageTimeoutMs,
+      timeoutMs,
       runParent: (_ctx, input) => ({
         output: null,
-        childrenTasks: [
-          { task: member, input: (input as StageInput).childrenTasksOutputs[0]?.output },
-        ],
+        childrenTasks: [{ task: member, input: previousOutput(input) }],
       }),
       finalizeTask: next,
-    });
+    };
   }
-  return builders.parentTask({
-    id: sequenceId,
-    timeoutMs: stageTimeoutMs,
-    runParent: (_ctx, input) => ({ output: null, childrenTasks: [{ task: first!, input }] }),
-    finalizeTask: next,
-  });
-}
-
-function requireFunction<T>(value: T, name: string, taskId: string): T {
-  if (typeof value !== 'function') {
-    throw new DurableOptionsError(`Task ${taskId}: ${name} must be a function`);
-  }
-  return value;
+  const definitions = parentTaskDefinitions(
+    {
+      id: sequenceId,
+      timeoutMs,
+      runParent: (_ctx, input) => ({ output: null, childrenTasks: [{ task: first!, input }] }),
+      finalizeTask: next,
+    },
+    null,
+  );
+  registry.register(...definitions);
+  return { id: sequenceId };
 }

@@ -31,6 +31,7 @@ export interface TaskDefinition {
   finalizeTaskId: string | null;
 }
 
+/** Id and run options of a task definition; every error names the task (once its id is valid). */
 export function normalizeCommonOptions(options: CommonTaskOptions): {
   id: string;
   runOptions: ResolvedRunOptions;
@@ -38,12 +39,13 @@ export function normalizeCommonOptions(options: CommonTaskOptions): {
   if (typeof options !== 'object' || options === null) {
     throw new DurableOptionsError('Task options must be an object');
   }
+  const id = validateTaskId(options.id);
   return {
-    id: validateTaskId(options.id),
+    id,
     runOptions: {
-      timeoutMs: validateTimeoutMs(options.timeoutMs),
-      retryOptions: normalizeRetryOptions(options.retryOptions),
-      sleepMsBeforeRun: normalizeSleepMsBeforeRun(options.sleepMsBeforeRun),
+      timeoutMs: validateTimeoutMs(options.timeoutMs, id),
+      retryOptions: normalizeRetryOptions(options.retryOptions, id),
+      sleepMsBeforeRun: normalizeSleepMsBeforeRun(options.sleepMsBeforeRun, id),
     },
   };
 }
@@ -52,16 +54,30 @@ export class TaskRegistry {
   private readonly definitions = new Map<string, TaskDefinition>();
   private idsSnapshot: string[] = [];
 
-  register(definition: TaskDefinition): void {
-    if (this.definitions.has(definition.id)) {
-      throw new DurableOptionsError(`Task ${definition.id} already exists`);
+  /**
+   * Registers definitions that belong together (a parent and its inline finalize tasks):
+   * every one of them, or none when any is refused.
+   */
+  register(...definitions: TaskDefinition[]): void {
+    const batch = new Map<string, TaskDefinition>();
+    for (const definition of definitions) {
+      if (this.definitions.has(definition.id) || batch.has(definition.id)) {
+        throw new DurableOptionsError(`Task ${definition.id} already exists`);
+      }
+      batch.set(definition.id, definition);
     }
-    if (definition.finalizeTaskId !== null && !this.definitions.has(definition.finalizeTaskId)) {
-      throw new DurableOptionsError(
-        `Finalize task ${definition.finalizeTaskId} of task ${definition.id} is not registered`,
-      );
+    for (const { id, finalizeTaskId } of definitions) {
+      if (finalizeTaskId === null) continue;
+      if (finalizeTaskId === id) {
+        throw new DurableOptionsError(`Task ${id} cannot be its own finalize task`);
+      }
+      if (!this.definitions.has(finalizeTaskId) && !batch.has(finalizeTaskId)) {
+        throw new DurableOptionsError(
+          `Finalize task ${finalizeTaskId} of task ${id} is not registered`,
+        );
+      }
     }
-    this.definitions.set(definition.id, definition);
+    for (const definition of definitions) this.definitions.set(definition.id, definition);
     this.idsSnapshot = [...this.definitions.keys()];
   }
 

@@ -146,13 +146,70 @@ export interface ParentTaskOptions<TRunInput, TRunOutput> extends CommonTaskOpti
   ) => ParentTaskRunResult<TRunOutput> | Promise<ParentTaskRunResult<TRunOutput>>;
 }
 
+/**
+ * An already defined task given as `finalizeTask`: its input is what the parent hands over.
+ * It has no `run` / `runParent`, so an inline definition (which has an `id` too) is checked
+ * as a definition and never passes for a task handle.
+ */
+export type DefinedFinalizeTask<TInput, TRunOutput, TOutput> = DurableTask<
+  FinalizeTaskInput<TInput, TRunOutput>,
+  TOutput
+> & { run?: never; runParent?: never };
+
+/** An inline finalize task: task options, registered with the parent under their own id. */
+export type FinalizeTaskOptions<TInput, TRunOutput, TOutput> = TaskOptions<
+  FinalizeTaskInput<TInput, TRunOutput>,
+  TOutput
+>;
+
+/** An inline finalize that is a parent task with a finalize of its own, which gives the output. */
+export interface ParentFinalizeTaskOptions<
+  TInput,
+  TRunOutput,
+  TFinalizeRunOutput,
+  TOutput,
+> extends ParentTaskOptions<FinalizeTaskInput<TInput, TRunOutput>, TFinalizeRunOutput> {
+  finalizeTask: FinalizeTask<FinalizeTaskInput<TInput, TRunOutput>, TFinalizeRunOutput, TOutput>;
+}
+
+/** An inline finalize that is a parent task without a finalize: it outputs its default output. */
+export interface LeafParentFinalizeTaskOptions<
+  TInput,
+  TRunOutput,
+  TFinalizeRunOutput,
+> extends ParentTaskOptions<FinalizeTaskInput<TInput, TRunOutput>, TFinalizeRunOutput> {
+  finalizeTask?: undefined;
+}
+
+/**
+ * What `finalizeTask` accepts: a defined task, or an inline task or parent-task definition
+ * (nesting allowed). `TFinalizeRunOutput` is the run output of an inline parent finalize, so
+ * its own finalize is typed too; deeper levels see `unknown` there.
+ */
+export type FinalizeTask<TInput, TRunOutput, TOutput, TFinalizeRunOutput = unknown> =
+  | DefinedFinalizeTask<TInput, TRunOutput, TOutput>
+  | FinalizeTaskOptions<TInput, TRunOutput, TOutput>
+  | ParentFinalizeTaskOptions<TInput, TRunOutput, TFinalizeRunOutput, TOutput>
+  // Below the first level the output of a finalize without a finalize is not inferred.
+  | LeafParentFinalizeTaskOptions<TInput, TRunOutput, unknown>;
+
 /** A parent task whose finalize task's output becomes the parent's output. */
 export interface ParentTaskWithFinalizeOptions<
   TRunInput,
   TRunOutput,
   TFinalizeOutput,
+  TFinalizeRunOutput = unknown,
 > extends ParentTaskOptions<TRunInput, TRunOutput> {
-  finalizeTask: DurableTask<FinalizeTaskInput<TRunInput, TRunOutput>, TFinalizeOutput>;
+  finalizeTask: FinalizeTask<TRunInput, TRunOutput, TFinalizeOutput, TFinalizeRunOutput>;
+}
+
+/** A parent task whose inline finalize is a parent task without a finalize of its own. */
+export interface ParentTaskWithLeafParentFinalizeOptions<
+  TRunInput,
+  TRunOutput,
+  TFinalizeRunOutput,
+> extends ParentTaskOptions<TRunInput, TRunOutput> {
+  finalizeTask: LeafParentFinalizeTaskOptions<TRunInput, TRunOutput, TFinalizeRunOutput>;
 }
 
 export interface TaskChildrenReference {

@@ -41,13 +41,20 @@ export class EarliestTimer {
     if (this.disposed || at >= this.at) return;
     this.clear();
     this.at = at;
+    this.arm();
+  }
+
+  private arm(): void {
     this.timer = setTimeout(
       () => {
+        // A timer may fire up to a millisecond before Date.now() reaches `at`: a claim then
+        // finds nothing due yet and the loop would sleep until the backstop poll.
+        if (Date.now() < this.at) return this.arm();
         this.timer = null;
         this.at = Number.POSITIVE_INFINITY;
         this.onFire();
       },
-      Math.max(0, at - Date.now()),
+      Math.max(0, this.at - Date.now()),
     );
   }
 

@@ -1,13 +1,25 @@
 /** Type flow of the public API: inputs and outputs follow each task through every call. */
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { createInMemoryStorage, DurableExecutor } from '@/server/engine';
+import {
+  createCancelSignal,
+  createInMemoryStorage,
+  createSuperjsonSerializer,
+  createTimeoutCancelSignal,
+  DurableExecutor,
+  superjsonSerializer,
+  WrappedSerializer,
+} from '@/server/engine';
 import type {
+  CancelSignal,
+  ChildTaskOutput,
   DefaultParentTaskOutput,
   DurableExecutionErrorStorageValue,
   DurableTask,
   FinalizeTaskInput,
   FinishedTaskExecution,
+  Logger,
+  Serializer,
   TaskExecution,
   TaskHandle,
   TaskRunContext,
@@ -63,8 +75,8 @@ describe('task types', () => {
         expectTypeOf(execution.finishedAt).toEqualTypeOf<Date>();
       } else {
         expectTypeOf(execution.error).toEqualTypeOf<DurableExecutionErrorStorageValue>();
-        // @ts-expect-error only a completed execution has an output
-        expectTypeOf(execution.output).toBeUnknown();
+        // Only a completed execution has an output: narrowed away, it is exactly undefined.
+        expectTypeOf(execution.output).toEqualTypeOf<undefined>();
       }
       expectTypeOf(await handle.getTaskExecution()).toEqualTypeOf<TaskExecution<number>>();
     };
@@ -110,6 +122,148 @@ describe('parent task types', () => {
       // @ts-expect-error the finalize task expects a number input and string run output
       finalizeTask: finalize,
     });
+  });
+});
+
+describe('inline finalize task types', () => {
+  it('types the run input of an inline finalize and takes its output as the parent output', () => {
+    const parent = executor.parentTask({
+      id: 'typed_inline_parent',
+      timeoutMs: 1000,
+      runParent: (_ctx, input: number) => ({
+        output: String(input),
+        childrenTasks: [{ task: toLength, input: 'child' }],
+      }),
+      finalizeTask: {
+        id: 'typed_inline_finalize',
+        timeoutMs: 1000,
+        run: (_ctx, finalizeInput) => {
+          expectTypeOf(finalizeInput).toEqualTypeOf<FinalizeTaskInput<number, string>>();
+          expectTypeOf(finalizeInput.childrenTasksOutputs).toEqualTypeOf<ChildTaskOutput[]>();
+          return { total: finalizeInput.input + finalizeInput.output.length };
+        },
+      },
+    });
+    expectTypeOf(parent).toEqualTypeOf<DurableTask<number, { total: number }>>();
+  });
+
+  it('refuses an inline finalize whose run takes another input', () => {
+    // @ts-expect-error the inline finalize expects a string parent input, the parent has a number
+    executor.parentTask({
+      id: 'mistyped_inline_parent',
+      timeoutMs: 1000,
+      runParent: (_ctx, input: number) => ({ output: String(input) }),
+      finalizeTask: {
+        id: 'mistyped_inline_finalize',
+        timeoutMs: 1000,
+        run: (_ctx, finalizeInput: FinalizeTaskInput<string, string>) => finalizeInput.input,
+      },
+    });
+  });
+
+  it('refuses a mistyped inline definition held in a variable, never taking it for a task', () => {
+    const heldFinalize = {
+      id: 'held_inline_finalize',
+      timeoutMs: 1000,
+      run: (_ctx: TaskRunContext, finalizeInput: FinalizeTaskInput<string, string>) =>
+        finalizeInput.input,
+    };
+    executor.parentTask({
+      id: 'held_inline_parent',
+      timeoutMs: 1000,
+      runParent: (_ctx, input: number) => ({ output: String(input) }),
+      // @ts-expect-error an object with `run` is a definition, checked as one: its input is wrong
+      finalizeTask: heldFinalize,
+    });
+  });
+
+  it('types nested inline finalize parents level by level', () => {
+    const parent = executor.parentTask({
+      id: 'typed_nested_parent',
+      timeoutMs: 1000,
+      runParent: (_ctx, input: number) => ({ output: String(input) }),
+      finalizeTask: {
+        id: 'typed_nested_finalize',
+        timeoutMs: 1000,
+        runParent: (_ctx, { input, output }) => {
+          expectTypeOf(input).toEqualTypeOf<number>();
+          expectTypeOf(output).toEqualTypeOf<string>();
+          return { output: { n: input }, childrenTasks: [{ task: toLength, input: output }] };
+        },
+        finalizeTask: {
+          id: 'typed_nested_finalize_finalize',
+          timeoutMs: 1000,
+          run: (_ctx, { input, output }) => {
+            expectTypeOf(input).toEqualTypeOf<FinalizeTaskInput<number, string>>();
+            expectTypeOf(output).toEqualTypeOf<{ n: number }>();
+            return [output.n];
+          },
+        },
+      },
+    });
+    expectTypeOf(parent).toEqualTypeOf<DurableTask<number, number[]>>();
+
+    const leaf = executor.parentTask({
+      id: 'typed_leaf_parent',
+      timeoutMs: 1000,
+      runParent: (_ctx, input: number) => ({ output: input }),
+      finalizeTask: {
+        id: 'typed_leaf_finalize',
+        timeoutMs: 1000,
+        runParent: (_ctx, { output }) => ({ output: { doubled: output * 2 } }),
+      },
+    });
+    expectTypeOf(leaf).toEqualTypeOf<
+      DurableTask<number, DefaultParentTaskOutput<{ doubled: number }>>
+    >();
+  });
+
+  it('types inline finalize tasks of validating builders from the validated input', () => {
+    const validated = executor
+      .validateInput((input: string) => Number(input))
+      .parentTask({
+        id: 'typed_validated_inline',
+        timeoutMs: 1000,
+        runParent: (_ctx, n) => ({ output: n > 0 }),
+        finalizeTask: {
+          id: 'typed_validated_inline_finalize',
+          timeoutMs: 1000,
+          run: (_ctx, { input, output }) => {
+            expectTypeOf(input).toEqualTypeOf<number>();
+            expectTypeOf(output).toEqualTypeOf<boolean>();
+            return output ? input : -input;
+          },
+        },
+      });
+    expectTypeOf(validated).toEqualTypeOf<DurableTask<string, number>>();
+
+    const parsed = executor.inputSchema(z.object({ n: z.number() })).parentTask({
+      id: 'typed_schema_inline',
+      timeoutMs: 1000,
+      runParent: (_ctx, input) => ({ output: input.n }),
+      finalizeTask: {
+        id: 'typed_schema_inline_finalize',
+        timeoutMs: 1000,
+        run: (_ctx, { input, output }) => `${input.n}:${output}`,
+      },
+    });
+    expectTypeOf(parsed).toEqualTypeOf<DurableTask<{ n: number }, string>>();
+  });
+});
+
+describe('durable-execution 0.11 export types', () => {
+  it('types serializers, cancel signals and running ids as the reference does', () => {
+    expectTypeOf(createSuperjsonSerializer()).toEqualTypeOf<Serializer>();
+    expectTypeOf(new WrappedSerializer(createSuperjsonSerializer())).toMatchTypeOf<Serializer>();
+    expectTypeOf(
+      new WrappedSerializer(superjsonSerializer).deserialize<Date>(''),
+    ).toEqualTypeOf<Date>();
+    expectTypeOf(createCancelSignal()).toEqualTypeOf<[CancelSignal, () => void]>();
+    expectTypeOf(createCancelSignal)
+      .parameter(0)
+      .toEqualTypeOf<{ abortSignal?: AbortSignal; logger?: Logger } | undefined>();
+    expectTypeOf(createTimeoutCancelSignal(10)).toEqualTypeOf<CancelSignal>();
+    expectTypeOf(executor.getRunningTaskExecutionIds()).toEqualTypeOf<ReadonlySet<string>>();
   });
 });
 

@@ -75,12 +75,17 @@ describe('PostgreSQL notifications', () => {
     const writer = await fixture.open();
     const other = await fixture.openSibling();
     const inbox = collect(writer);
+    // The writer's own work_ready and cancelled notifications, then the other store's.
     await writer.insertExecutions([newRow('echo1', 'a')]);
+    await writer.cancelExecution('echo1', CANCELLED, T0);
     await other.insertExecutions([newRow('echo2', 'a')]);
-    // Notifications arrive in commit order: once the other store's is in, the writer's own
-    // would be in too, had it been echoed.
-    await until(() => inbox.received.some((n) => n.type === 'work_ready'));
+    await other.cancelExecution('echo2', CANCELLED, T0);
+    // Notifications arrive in commit order: once the other store's last one is in, every
+    // earlier one, the writer's own included, would be in too had it been echoed.
+    await until(() => inbox.idsOf('cancelled').includes('echo2'));
     expect(inbox.received.filter((n) => n.type === 'work_ready')).toHaveLength(1);
+    expect(inbox.idsOf('cancelled')).toEqual(['echo2']);
+    expect(inbox.idsOf('finished')).not.toContain('echo1');
     inbox.unsubscribe();
   });
 

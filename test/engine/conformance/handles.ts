@@ -1,6 +1,10 @@
 /** Handles: looking executions up, and waits that can be aborted without touching the run. */
 import { describe, expect, it, vi } from 'vitest';
-import { createCancelSignal, DurableExecutionCancelledError } from '@/server/engine';
+import {
+  createCancelSignal,
+  DurableExecutionCancelledError,
+  DurableExecutionNotFoundError,
+} from '@/server/engine';
 import { createDeferred, rejectionOf } from '../helpers';
 import {
   expectCompleted,
@@ -26,10 +30,34 @@ export function describeHandles(factory: EngineStoreFactory): void {
       expect(expectCompleted(await waitFinished(again)).output).toBe('found');
     });
 
+    it('rejects a handle for a task this executor does not know, before any read', async () => {
+      const enqueuer = engine.createExecutor();
+      const stranger = engine.createExecutor();
+      const task = enqueuer.task({ id: 'known_here', timeoutMs: 1000, run: () => 1 });
+      const handle = await enqueuer.enqueueTask(task, undefined);
+      const read = vi.spyOn(engine.storage, 'getExecution');
+      const reads = vi.spyOn(engine.storage, 'getExecutions');
+      try {
+        for (const executionId of [handle.getTaskExecutionId(), 'te_000000000000000000000000']) {
+          const error = await rejectionOf(stranger.getTaskHandle(task, executionId));
+          expect(error).toBeInstanceOf(DurableExecutionNotFoundError);
+          expect((error as Error).message).toBe('Task known_here not found');
+          expect((error as DurableExecutionNotFoundError).isRetryable).toBe(false);
+        }
+        expect(read).not.toHaveBeenCalled();
+        expect(reads).not.toHaveBeenCalled();
+      } finally {
+        read.mockRestore();
+        reads.mockRestore();
+      }
+    });
+
     it('rejects a handle for an unknown execution id', async () => {
       const executor = engine.createExecutor();
       const task = executor.task({ id: 'lookup', timeoutMs: 1000, run: () => 1 });
-      await expect(executor.getTaskHandle(task, 'te_000000000000000000000000')).rejects.toThrow();
+      await expect(executor.getTaskHandle(task, 'te_000000000000000000000000')).rejects.toThrow(
+        'Execution te_000000000000000000000000 not found',
+      );
     });
 
     it('rejects a handle when the execution belongs to another task', async () => {

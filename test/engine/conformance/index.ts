@@ -10,11 +10,13 @@ import { describeCascadeCancel } from './cascadeCancel';
 import { describeClaims } from './claims';
 import { describeFinalize } from './finalize';
 import { describeHandles } from './handles';
+import { describeInlineFinalize } from './inlineFinalize';
 import type { EngineStoreFactory } from './harness';
 import { describeLeases } from './leases';
 import { describeLimits } from './limits';
 import { describeOptionValidation } from './optionValidation';
 import { describeParents } from './parents';
+import { describeReferenceApi } from './referenceApi';
 import { describeRetries } from './retries';
 import { describeScheduling } from './scheduling';
 import { describeSequential } from './sequential';
@@ -38,6 +40,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeCancel(factory);
     describeParents(factory);
     describeFinalize(factory);
+    describeInlineFinalize(factory);
     describeCascadeCancel(factory);
     describeTrees(factory);
     describeSequential(factory);
@@ -48,5 +51,6 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeLimits(factory);
     describeWakeups(factory);
     describeShutdown(factory);
+    describeReferenceApi(factory);
   });
 }

@@ -1,6 +1,8 @@
 /** Option rules for task definitions and enqueue-time overrides (SPEC §1 "Option rules"). */
 import { describe, expect, it } from 'vitest';
-import type { TaskRetryOptions } from '@/server/engine';
+import { DurableOptionsError } from '@/server/engine';
+import type { TaskEnqueueOptions, TaskRetryOptions } from '@/server/engine';
+import { rejectionOf } from '../helpers';
 import {
   expectNothingStored,
   useEngineHarness,
@@ -18,6 +20,49 @@ const BAD_RETRY_OPTIONS: TaskRetryOptions[] = [
   { maxAttempts: 1, delayMultiplier: 0.05 },
   { maxAttempts: 1, maxDelayMs: -1 },
 ];
+
+/** Expects `thrown` to be a non-retryable option error with exactly `message`. */
+function expectOptionError(thrown: unknown, message: string): void {
+  expect(thrown).toBeInstanceOf(DurableOptionsError);
+  expect((thrown as DurableOptionsError).message).toBe(message);
+  expect((thrown as DurableOptionsError).isRetryable).toBe(false);
+}
+
+function thrownBy(define: () => unknown): unknown {
+  try {
+    define();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('Expected the definition to throw');
+}
+
+/** Invalid definition-time options of a task named `id`, and the error each one gets. */
+function badDefinitions(id: string): [Record<string, unknown>, string][] {
+  return [
+    [{ timeoutMs: -1 }, `Invalid timeoutMs -1 of task ${id}: must be an integer >= 1`],
+    [{ timeoutMs: 1.5 }, `Invalid timeoutMs 1.5 of task ${id}: must be an integer >= 1`],
+    [{ timeoutMs: '9' }, `Invalid timeoutMs "9" of task ${id}: must be an integer >= 1`],
+    [
+      { retryOptions: { maxAttempts: -1 } },
+      `Invalid retryOptions.maxAttempts -1 of task ${id}: must be an integer >= 0`,
+    ],
+    [
+      { retryOptions: { maxAttempts: 1, baseDelayMs: -1 } },
+      `Invalid retryOptions.baseDelayMs -1 of task ${id}: must be >= 0`,
+    ],
+    [
+      { retryOptions: { maxAttempts: 1, delayMultiplier: 0.05 } },
+      `Invalid retryOptions.delayMultiplier 0.05 of task ${id}: must be >= 0.1`,
+    ],
+    [
+      { retryOptions: { maxAttempts: 1, maxDelayMs: -1 } },
+      `Invalid retryOptions.maxDelayMs -1 of task ${id}: must be >= 0`,
+    ],
+    [{ retryOptions: 3 }, `Invalid retryOptions 3 of task ${id}: must be an object`],
+    [{ sleepMsBeforeRun: 1.5 }, `Invalid sleepMsBeforeRun 1.5 of task ${id}: must be an integer`],
+  ];
+}
 
 export function describeOptionValidation(factory: EngineStoreFactory): void {
   describe('option validation', () => {
@@ -119,6 +164,72 @@ export function describeOptionValidation(factory: EngineStoreFactory): void {
       });
     });
 
+    it('names the task in every option error of a definition', () => {
+      const executor = engine.createExecutor();
+      for (const [options, message] of badDefinitions('named_task')) {
+        const thrown = thrownBy(() =>
+          executor.task({ id: 'named_task', timeoutMs: 1000, run: () => 1, ...options }),
+        );
+        expectOptionError(thrown, message);
+      }
+      for (const [options, message] of badDefinitions('named_parent')) {
+        const thrown = thrownBy(() =>
+          executor.parentTask({
+            id: 'named_parent',
+            timeoutMs: 1000,
+            runParent: () => ({ output: 1 }),
+            ...options,
+          }),
+        );
+        expectOptionError(thrown, message);
+      }
+      expectOptionError(
+        thrownBy(() =>
+          executor.task({ id: 'no_run', timeoutMs: 1, run: 'x' as unknown as () => number }),
+        ),
+        'Invalid run of task no_run: must be a function',
+      );
+      expectOptionError(
+        thrownBy(() =>
+          executor.parentTask({
+            id: 'no_run_parent',
+            timeoutMs: 1,
+            runParent: undefined as unknown as () => { output: number },
+          }),
+        ),
+        'Invalid runParent of task no_run_parent: must be a function',
+      );
+      expectOptionError(
+        thrownBy(() => executor.task({ id: 'has space', timeoutMs: 1, run: () => 1 })),
+        'Invalid task id "has space": must contain only letters, digits and underscores',
+      );
+      expect(executor.listTasks()).toEqual([]);
+    });
+
+    it('names the task in every option error of an enqueue', async () => {
+      const executor = engine.createExecutor();
+      const task = executor.task({ id: 'enqueue_named', timeoutMs: 1000, run: () => 1 });
+      const cases: [unknown, string][] = [
+        [{ timeoutMs: 0 }, 'Invalid timeoutMs 0 of task enqueue_named: must be an integer >= 1'],
+        [
+          { retryOptions: { maxAttempts: 0.5 } },
+          'Invalid retryOptions.maxAttempts 0.5 of task enqueue_named: must be an integer >= 0',
+        ],
+        [
+          { sleepMsBeforeRun: 2.5 },
+          'Invalid sleepMsBeforeRun 2.5 of task enqueue_named: must be an integer',
+        ],
+        ['soon', 'Invalid enqueue options "soon" of task enqueue_named: must be an object'],
+      ];
+      for (const [options, message] of cases) {
+        const thrown = await rejectionOf(
+          executor.enqueueTask(task, undefined, options as TaskEnqueueOptions),
+        );
+        expectOptionError(thrown, message);
+      }
+      await expectNothingStored(engine.storage, ['enqueue_named']);
+    });
+
     it('validates children options when a parent creates them', async () => {
       const executor = engine.createExecutor();
       const child = executor.task({ id: 'child_with_options', timeoutMs: 1000, run: () => 1 });
@@ -134,6 +245,10 @@ export function describeOptionValidation(factory: EngineStoreFactory): void {
       const handle = await executor.enqueueTask(parent, undefined);
       const execution = await waitFinished(handle);
       expect(execution.status).toBe('failed');
+      expect(execution.error).toMatchObject({
+        message: 'Invalid timeoutMs -1 of task child_with_options: must be an integer >= 1',
+        isRetryable: false,
+      });
     });
   });
 }

@@ -1,5 +1,7 @@
 /** Lifecycle: start idempotent, shutdown signalled, bounded, final, and leaving nothing open. */
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DurableExecutorShutdownError } from '@/server/engine';
 import { aborted, createDeferred, never, trackTimers, waitFor } from '../helpers';
 import {
   expectCompleted,
@@ -129,6 +131,54 @@ export function describeShutdown(factory: EngineStoreFactory): void {
       expect((await reread.getTaskExecution()).status).toBe('completed');
       await pending.cancel();
       expectFinishedWith(await waitFinished(pending), 'cancelled');
+    });
+
+    it('refuses to define tasks after shutdown, through every builder', async () => {
+      const executor = engine.createExecutor();
+      const before = executor.task({ id: 'before_shutdown', timeoutMs: 1000, run: () => 1 });
+      const validating = executor.validateInput((n: number) => n);
+      const schema = executor.inputSchema(z.number());
+      await executor.shutdown();
+
+      const attempts: [string, () => unknown][] = [
+        ['task', () => executor.task({ id: 'late_task', timeoutMs: 1000, run: () => 1 })],
+        [
+          'parentTask',
+          () =>
+            executor.parentTask({
+              id: 'late_parent',
+              timeoutMs: 1000,
+              runParent: () => ({ output: 1 }),
+              finalizeTask: { id: 'late_fin', timeoutMs: 1000, run: () => 2 },
+            }),
+        ],
+        ['validateInput', () => executor.validateInput((n: number) => n)],
+        ['inputSchema', () => executor.inputSchema(z.number())],
+        [
+          'validateInput().task',
+          () => validating.task({ id: 'late_v', timeoutMs: 1000, run: () => 1 }),
+        ],
+        [
+          'inputSchema().parentTask',
+          () =>
+            schema.parentTask({ id: 'late_s', timeoutMs: 1000, runParent: () => ({ output: 1 }) }),
+        ],
+        ['sequentialTasks', () => executor.sequentialTasks(before, before)],
+      ];
+      for (const [name, attempt] of attempts) {
+        let thrown: unknown;
+        try {
+          attempt();
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown, name).toBeInstanceOf(DurableExecutorShutdownError);
+        expect((thrown as Error).message, name).toBe('Executor shutdown');
+      }
+      expect(executor.listTasks().map((t) => t.id)).toEqual(['before_shutdown']);
+      await expect(executor.enqueueTask(before, undefined)).rejects.toThrow(
+        DurableExecutorShutdownError,
+      );
     });
 
     it('treats repeated start calls as one and runs each execution once', async () => {
