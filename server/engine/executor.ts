@@ -38,6 +38,7 @@ import type {
   EnqueueOptions,
   InferTaskInput,
   InferTaskOutput,
+  TaskEnqueueOptions,
   TaskExecution,
 } from './types';
 import { ExecutionQueries, type ExecutionPage } from './executionQueries';
@@ -190,7 +191,7 @@ export class DurableExecutor {
     options?: EnqueueOptions,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>[]> {
     if (!Array.isArray(inputs)) throw new DurableOptionsError('inputs must be an array');
-    const { tx, ...runOptions } = options ?? {};
+    const { tx, runOptions } = splitEnqueueOptions(options);
     const ids = await this.enqueueTasksById(
       task.id,
       (inputs as readonly unknown[]).map((input) => ({ input, options: runOptions })),
@@ -201,7 +202,7 @@ export class DurableExecutor {
 
   /** Enqueues by task id with untyped input (validated like any enqueue). For APIs. */
   async enqueueTaskById(taskId: string, input: unknown, options?: EnqueueOptions): Promise<string> {
-    const { tx, ...runOptions } = options ?? {};
+    const { tx, runOptions } = splitEnqueueOptions(options);
     const [executionId] = await this.enqueueTasksById(taskId, [{ input, options: runOptions }], {
       tx,
     });
@@ -388,4 +389,15 @@ export class DurableExecutor {
         return;
     }
   }
+}
+
+/** Where to insert (`tx`) apart from the run overrides, which are validated as given. */
+function splitEnqueueOptions(options: EnqueueOptions | undefined): {
+  tx: ExternalTransaction | undefined;
+  runOptions: TaskEnqueueOptions | undefined;
+} {
+  if (typeof options !== 'object' || options === null)
+    return { tx: undefined, runOptions: options };
+  const { tx, ...runOptions } = options;
+  return { tx, runOptions };
 }

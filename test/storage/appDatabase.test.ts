@@ -206,9 +206,9 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
       const named = checked.task({ id: 'app_named', timeoutMs: 1000, run: (_c, s) => s });
       await app.$transaction(async (tx) => {
         await tx.user.create({ data: { id: 'u1', email: 'a@example.com', name: 'Ada' } });
-        await expect(
-          executor.enqueueTasks(named, ['fine', 42], { tx }),
-        ).rejects.toThrow(/Invalid input to task app_named: not a string/);
+        await expect(executor.enqueueTasks(named, ['fine', 42], { tx })).rejects.toThrow(
+          /Invalid input to task app_named: not a string/,
+        );
         await expect(
           executor.enqueueTask(welcome, { userId: 'u1' }, { tx, timeoutMs: -1 }),
         ).rejects.toThrow(DurableExecutionError);

@@ -70,21 +70,22 @@ describe('SQLite: the app transaction and the executor in one process', () => {
         Array.from({ length: 30 }, (_, n) => executor.enqueueTask(fanOut, n)),
       );
       const loop = watchEventLoop();
-      let blockedEnqueue: Promise<unknown> | undefined;
-      await app.$transaction(async (tx) => {
+      let blockedEnqueue: ReturnType<typeof executor.enqueueTask<typeof leaf>> | undefined;
+      const inTransaction = await app.$transaction(async (tx) => {
         // The app's first write takes the file's write lock until its COMMIT.
         await tx.user.create({ data: { id: 'u1', email: 'a@example.com', name: 'Ada' } });
-        await executor.enqueueTask(leaf, 1, { tx });
+        const handle = await executor.enqueueTask(leaf, 1, { tx });
         // A write on Durably's own connection now has to wait for the app's commit...
         blockedEnqueue = executor.enqueueTask(leaf, 2);
         // ...and it must wait without stopping the event loop, or this never gets to run.
         const from = loop.ticks();
         await until(() => loop.ticks() >= from + 40);
         await tx.user.create({ data: { id: 'u2', email: 'b@example.com', name: 'Grace' } });
+        return handle;
       });
-      await blockedEnqueue;
+      const blocked = await blockedEnqueue!;
       const finished = await Promise.all(
-        busy.map((handle) => handle.waitAndGetTaskFinishedExecution()),
+        [...busy, inTransaction, blocked].map((handle) => handle.waitAndGetTaskFinishedExecution()),
       );
       expect(finished.every((execution) => execution.status === 'completed')).toBe(true);
       // A synchronous wait for the lock would have stopped the loop for the busy timeout.
