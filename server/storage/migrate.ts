@@ -21,7 +21,7 @@ import {
   postgresLegacySchema,
   sqliteHasLegacyLayout,
 } from './legacyLayout';
-import { connectPgClient } from './postgres/connect';
+import { connectPgClient, inPgTransaction } from './postgres/connect';
 import { DEFAULT_SCHEMA, validateSchemaName } from './postgres/dialect';
 import { parseDatabaseUrl } from './url';
 
@@ -152,15 +152,7 @@ async function migratePostgres(
 ): Promise<MigrateResult> {
   const client = await connectPgClient(url);
   try {
-    await client.query('BEGIN');
-    try {
-      const result = await migratePostgresInTransaction(client, schema, local);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    return await inPgTransaction(client, () => migratePostgresInTransaction(client, schema, local));
   } finally {
     await client.end();
   }

@@ -13,7 +13,7 @@ import type { ExternalTransaction, StorageNotification } from '@/server/engine/s
 import { isTransactionConflict, toStorageError } from '../errors';
 import type { SqlDriver } from '../sql/dialect';
 import { runAsync, type Program, type ProgramFactory, type Statement } from '../sql/program';
-import { CONNECT_TIMEOUT_MS } from './connect';
+import { CONNECT_TIMEOUT_MS, inPgTransaction } from './connect';
 
 /** PostgreSQL refuses payloads of 8000 bytes or more. */
 const MAX_PAYLOAD_BYTES = 7_000;
@@ -89,13 +89,9 @@ export class PgClient implements SqlDriver {
     return this.retryConflicts(async () => {
       const client = await this.pool.connect();
       try {
-        await client.query('BEGIN');
-        const result = await runAsync(program(), (statement) => this.query(client, statement));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
+        return await inPgTransaction(client, () =>
+          runAsync(program(), (statement) => this.query(client, statement)),
+        );
       } finally {
         client.release();
       }

@@ -33,3 +33,19 @@ export function unavailable(url: string, error: unknown): DatabaseUnavailableErr
     { cause: error },
   );
 }
+
+/** Runs `fn` between BEGIN and COMMIT on `client`; rolls back when it throws. */
+export async function inPgTransaction<T>(
+  client: Pick<pg.ClientBase, 'query'>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
