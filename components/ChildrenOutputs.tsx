@@ -14,6 +14,8 @@ const OUTPUTS_PAGE = 20;
 interface ChildOutput {
   index: number;
   output: unknown;
+  /** The error of a child that did not complete, as a parent that continues reports it. */
+  errorMessage?: string;
 }
 
 /**
@@ -39,7 +41,8 @@ export function ChildrenOutputs({
     ),
   );
   const outputs = fromOutput ?? readChildrenOutputs(finalize.data?.runInput);
-  const byIndex = new Map(outputs?.map((child) => [child.index, child.output]));
+  const byIndex = new Map(outputs?.map((child) => [child.index, child]));
+  const continues = outputs?.some((child) => child.errorMessage !== undefined) ?? false;
   const children = tree.children.get(execution.executionId) ?? [];
   const total = execution.childrenTasks?.length ?? children.length;
 
@@ -55,6 +58,11 @@ export function ChildrenOutputs({
             : execution.status === 'completed'
               ? 'The children outputs could not be read; select a child to see its own.'
               : 'This parent did not complete, so it has no children outputs; select a child to see its own.'}
+        </p>
+      )}
+      {continues && (
+        <p className="muted">
+          This parent continues when a child fails: every child&apos;s outcome is listed.
         </p>
       )}
       <div className="table-wrap">
@@ -88,13 +96,11 @@ export function ChildrenOutputs({
                   <StatusBadge status={child.status} />
                 </td>
                 <td data-label="Output">
-                  {child.indexInParent !== null && byIndex.has(child.indexInParent) ? (
-                    <code className="inline-json">
-                      {compactJson(byIndex.get(child.indexInParent))}
-                    </code>
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
+                  <ChildOutcome
+                    entry={
+                      child.indexInParent === null ? undefined : byIndex.get(child.indexInParent)
+                    }
+                  />
                 </td>
               </tr>
             ))}
@@ -117,6 +123,14 @@ export function ChildrenOutputs({
   );
 }
 
+function ChildOutcome({ entry }: { entry: ChildOutput | undefined }) {
+  if (!entry) return <span className="muted">—</span>;
+  if (entry.errorMessage !== undefined) {
+    return <span className="child-error">{entry.errorMessage}</span>;
+  }
+  return <code className="inline-json">{compactJson(entry.output)}</code>;
+}
+
 function readChildrenOutputs(value: unknown): ChildOutput[] | null {
   if (typeof value !== 'object' || value === null || !('childrenTasksOutputs' in value)) {
     return null;
@@ -125,7 +139,19 @@ function readChildrenOutputs(value: unknown): ChildOutput[] | null {
   if (!Array.isArray(list)) return null;
   return list.flatMap((item: unknown) =>
     typeof item === 'object' && item !== null && 'index' in item && typeof item.index === 'number'
-      ? [{ index: item.index, output: 'output' in item ? item.output : undefined }]
+      ? [
+          {
+            index: item.index,
+            output: 'output' in item ? item.output : undefined,
+            ...('error' in item ? { errorMessage: errorMessageOf(item.error) } : {}),
+          },
+        ]
       : [],
   );
+}
+
+function errorMessageOf(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'message' in error
+    ? String(error.message)
+    : 'Failed';
 }

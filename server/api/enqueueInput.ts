@@ -35,6 +35,7 @@ export const enqueueInputSchema = z.discriminatedUnion('taskId', [
   variant('fail'),
   variant('flaky'),
   variant('fanOut'),
+  variant('bestEffort'),
   variant('pipeline'),
   variant('processFile'),
 ]);

@@ -1,7 +1,8 @@
 /**
  * Follow-ups of finished executions: update the parent (counters, failure, finalize result),
  * cancel the descendants of what did not complete, and move a parent whose children all
- * completed on to its finalize task or its output. Every step is an idempotent storage
+ * completed (or all finished, for a parent that continues on failures) on to its finalize task
+ * or its output. Every step is an idempotent storage
  * operation, so the backstop loop can redo any step a crash interrupted.
  */
 import { toErrorStorageValue } from './errors';
@@ -9,8 +10,9 @@ import type { ExecutorEvents } from './events';
 import type { Logger } from './logger';
 import { buildFinalize, type RunDependencies } from './runOutcome';
 import { Batcher } from './batcher';
-import type { CloseResult, DurableStorage, ParentAdvance } from './storage';
-import type { ChildTaskOutput } from './types';
+import type { SafeSerializer } from './serializer';
+import type { CloseResult, DurableStorage, ExecutionRow, ParentAdvance } from './storage';
+import { isFinishedStatus, type ChildTaskOutcome, type ChildTaskOutput } from './types';
 
 export class Closer {
   /** Ids being followed up in this process, so the backstop loop does not race the fast path. */
@@ -60,7 +62,7 @@ export class Closer {
       this.logger.debug(`Parent ${parentExecutionId} of unknown task ${parent.taskId} left`);
       return;
     }
-    const advance = await this.buildAdvance(parentExecutionId, definition.finalizeTaskId);
+    const advance = await this.buildAdvance(parent, definition.finalizeTaskId);
     const applied = await this.storage.advanceParent(parentExecutionId, advance, Date.now());
     if (!applied) return;
     if (advance.kind === 'waiting_for_finalize') {
@@ -73,21 +75,18 @@ export class Closer {
   }
 
   private async buildAdvance(
-    parentExecutionId: string,
+    parent: ExecutionRow,
     finalizeTaskId: string | null,
   ): Promise<ParentAdvance> {
     const { serializer, limits } = this.deps;
     // Storage errors propagate (the backstop loop retries); only building the result can fail it.
-    const parent = await this.storage.getExecution(parentExecutionId);
-    if (!parent) throw new Error(`Execution ${parentExecutionId} disappeared`);
-    const children = await this.storage.getChildren(parentExecutionId);
+    const children = await this.storage.getChildren(parent.executionId);
     try {
-      const childrenTasksOutputs: ChildTaskOutput[] = children.map((child) => ({
-        index: child.indexInParent,
-        taskId: child.taskId,
-        executionId: child.executionId,
-        output: child.output === null ? undefined : serializer.deserialize(child.output),
-      }));
+      const childrenTasksOutputs = children.map((child) =>
+        parent.onChildFailure === 'continue'
+          ? childOutcome(child, serializer)
+          : childOutput(child, serializer),
+      );
       const output =
         parent.runOutput === null ? undefined : serializer.deserialize(parent.runOutput);
       if (finalizeTaskId !== null) {
@@ -111,4 +110,29 @@ export class Closer {
       return { kind: 'failed', error: { ...toErrorStorageValue(error), isRetryable: false } };
     }
   }
+}
+
+function childOutput(child: ExecutionRow, serializer: SafeSerializer): ChildTaskOutput {
+  return {
+    index: child.indexInParent,
+    taskId: child.taskId,
+    executionId: child.executionId,
+    output: child.output === null ? undefined : serializer.deserialize(child.output),
+  };
+}
+
+/** A child's entry for a `'continue'` parent: its status, and its output or its error. */
+function childOutcome(child: ExecutionRow, serializer: SafeSerializer): ChildTaskOutcome {
+  const base = { index: child.indexInParent, taskId: child.taskId, executionId: child.executionId };
+  if (child.status === 'completed') {
+    return { ...base, status: 'completed', output: childOutput(child, serializer).output };
+  }
+  if (!isFinishedStatus(child.status)) {
+    throw new Error(`Child ${child.executionId} of a finished count is still ${child.status}`);
+  }
+  return {
+    ...base,
+    status: child.status,
+    error: child.error ?? { errorType: 'generic', message: 'Unknown error', isRetryable: false },
+  };
 }

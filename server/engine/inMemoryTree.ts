@@ -66,7 +66,7 @@ function countFinishedChild(
 ): void {
   parent.finishedChildrenCount += 1;
   parent.updatedAt = now;
-  if (child.status !== 'completed') {
+  if (child.status !== 'completed' && parent.onChildFailure !== 'continue') {
     const childError = {
       index: child.indexInParent,
       taskId: child.taskId,

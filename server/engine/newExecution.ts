@@ -52,5 +52,6 @@ export async function buildNewExecution(
     timeoutMs: runOptions.timeoutMs,
     startAt: now + runOptions.sleepMsBeforeRun,
     createdAt: now,
+    onChildFailure: definition.onChildFailure,
   };
 }

@@ -4,7 +4,7 @@
  * one store, a crash between any two calls, or a late result never corrupt a tree.
  * In-memory, SQLite and PostgreSQL implement the same surface and pass the same suite.
  */
-import type { ChildTaskError, TaskExecutionStatus } from './types';
+import type { ChildFailurePolicy, ChildTaskError, TaskExecutionStatus } from './types';
 import type { DurableExecutionErrorStorageValue } from './errors';
 
 /** Stored on a parent that moved to `children_tasks_failed` (details in childrenTasksErrors). */
@@ -70,6 +70,8 @@ export interface NewExecutionRow extends ExecutionTreePosition {
   /** Epoch ms when it becomes due (createdAt + sleepMsBeforeRun). */
   startAt: number;
   createdAt: number;
+  /** Its task's policy for children that do not complete (relevant to parents only). */
+  onChildFailure: ChildFailurePolicy;
 }
 
 /**

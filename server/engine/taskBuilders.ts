@@ -15,6 +15,7 @@ import {
 import type { InputValidator, TaskRegistry } from './taskRegistry';
 import type {
   AnyDurableTask,
+  ChildFailurePolicy,
   DefaultParentTaskOutput,
   DurableTask,
   FinalizeTaskInput,
@@ -29,20 +30,31 @@ import type {
 /** Task builders whose tasks take `TInput` at enqueue and run with the validated `TRunInput`. */
 export interface TaskBuilders<TInput, TRunInput> {
   task<TOutput>(options: TaskOptions<TRunInput, TOutput>): DurableTask<TInput, TOutput>;
-  parentTask<TRunOutput, TFinalizeRunOutput>(
-    options: ParentTaskWithLeafParentFinalizeOptions<TRunInput, TRunOutput, TFinalizeRunOutput>,
+  parentTask<TRunOutput, TFinalizeRunOutput, TPolicy extends ChildFailurePolicy = 'failParent'>(
+    options: ParentTaskWithLeafParentFinalizeOptions<
+      TRunInput,
+      TRunOutput,
+      TFinalizeRunOutput,
+      TPolicy
+    >,
   ): DurableTask<TInput, DefaultParentTaskOutput<TFinalizeRunOutput>>;
-  parentTask<TRunOutput, TFinalizeOutput, TFinalizeRunOutput = unknown>(
+  parentTask<
+    TRunOutput,
+    TFinalizeOutput,
+    TFinalizeRunOutput = unknown,
+    TPolicy extends ChildFailurePolicy = 'failParent',
+  >(
     options: ParentTaskWithFinalizeOptions<
       TRunInput,
       TRunOutput,
       TFinalizeOutput,
-      TFinalizeRunOutput
+      TFinalizeRunOutput,
+      TPolicy
     >,
   ): DurableTask<TInput, TFinalizeOutput>;
-  parentTask<TRunOutput>(
-    options: ParentTaskOptions<TRunInput, TRunOutput> & { finalizeTask?: undefined },
-  ): DurableTask<TInput, DefaultParentTaskOutput<TRunOutput>>;
+  parentTask<TRunOutput, TPolicy extends ChildFailurePolicy = 'failParent'>(
+    options: ParentTaskOptions<TRunInput, TRunOutput, TPolicy> & { finalizeTask?: undefined },
+  ): DurableTask<TInput, DefaultParentTaskOutput<TRunOutput, TPolicy>>;
 }
 
 /** The executor's own builders: the input type is inferred from `run` / `runParent`. */
@@ -58,15 +70,32 @@ export interface PlainTaskBuilders {
  * outputs its default output; any other finalize gives the output; none gives the default.
  */
 export interface PlainParentTaskBuilder {
-  <TInput, TRunOutput, TFinalizeRunOutput>(
-    options: ParentTaskWithLeafParentFinalizeOptions<TInput, TRunOutput, TFinalizeRunOutput>,
+  <TInput, TRunOutput, TFinalizeRunOutput, TPolicy extends ChildFailurePolicy = 'failParent'>(
+    options: ParentTaskWithLeafParentFinalizeOptions<
+      TInput,
+      TRunOutput,
+      TFinalizeRunOutput,
+      TPolicy
+    >,
   ): DurableTask<TInput, DefaultParentTaskOutput<TFinalizeRunOutput>>;
-  <TInput, TRunOutput, TFinalizeOutput, TFinalizeRunOutput = unknown>(
-    options: ParentTaskWithFinalizeOptions<TInput, TRunOutput, TFinalizeOutput, TFinalizeRunOutput>,
+  <
+    TInput,
+    TRunOutput,
+    TFinalizeOutput,
+    TFinalizeRunOutput = unknown,
+    TPolicy extends ChildFailurePolicy = 'failParent',
+  >(
+    options: ParentTaskWithFinalizeOptions<
+      TInput,
+      TRunOutput,
+      TFinalizeOutput,
+      TFinalizeRunOutput,
+      TPolicy
+    >,
   ): DurableTask<TInput, TFinalizeOutput>;
-  <TInput = undefined, TRunOutput = unknown>(
-    options: ParentTaskOptions<TInput, TRunOutput> & { finalizeTask?: undefined },
-  ): DurableTask<TInput, DefaultParentTaskOutput<TRunOutput>>;
+  <TInput = undefined, TRunOutput = unknown, TPolicy extends ChildFailurePolicy = 'failParent'>(
+    options: ParentTaskOptions<TInput, TRunOutput, TPolicy> & { finalizeTask?: undefined },
+  ): DurableTask<TInput, DefaultParentTaskOutput<TRunOutput, TPolicy>>;
 }
 
 type LastOf<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L] ? L : never;

@@ -5,11 +5,15 @@
  */
 import { DurableOptionsError } from './options';
 import { normalizeCommonOptions, type InputValidator, type TaskDefinition } from './taskRegistry';
-import type { AnyDurableTask, ParentTaskOptions, TaskOptions } from './types';
+import type { AnyDurableTask, ChildFailurePolicy, ParentTaskOptions, TaskOptions } from './types';
 
 export type UntypedTaskOptions = TaskOptions<unknown, unknown>;
 
-export interface UntypedParentTaskOptions extends ParentTaskOptions<unknown, unknown> {
+export interface UntypedParentTaskOptions extends ParentTaskOptions<
+  unknown,
+  unknown,
+  ChildFailurePolicy
+> {
   finalizeTask?: UntypedFinalizeTask;
 }
 
@@ -27,6 +31,7 @@ export function taskDefinition(
     kind: 'task',
     validateInput,
     finalizeTaskId: null,
+    onChildFailure: 'failParent',
     execute: async (ctx, input) => ({ kind: 'task', output: await run(ctx, input) }),
   };
 }
@@ -38,12 +43,14 @@ export function parentTaskDefinitions(
 ): [TaskDefinition, ...TaskDefinition[]] {
   const common = normalizeCommonOptions(options);
   const runParent = requireFunction(options.runParent, 'runParent', common.id);
+  const onChildFailure = childFailurePolicy(options.onChildFailure, common.id);
   const finalize = finalizeDefinitions(options.finalizeTask, common.id);
   const parent: TaskDefinition = {
     ...common,
     kind: 'parentTask',
     validateInput,
     finalizeTaskId: finalize.taskId,
+    onChildFailure,
     execute: async (ctx, input) => {
       const result = await runParent(ctx, input);
       if (typeof result !== 'object' || result === null) {
@@ -95,6 +102,14 @@ function inlineKind(value: object): 'task' | 'parentTask' | 'both' | null {
   if (hasRun && hasRunParent) return 'both';
   if (hasRun) return 'task';
   return hasRunParent ? 'parentTask' : null;
+}
+
+function childFailurePolicy(value: unknown, taskId: string): ChildFailurePolicy {
+  if (value === undefined) return 'failParent';
+  if (value === 'failParent' || value === 'continue') return value;
+  throw new DurableOptionsError(
+    `Invalid onChildFailure ${JSON.stringify(value)} of task ${taskId}: must be 'failParent' or 'continue'`,
+  );
 }
 
 function requireFunction<T>(value: T, name: string, taskId: string): T {

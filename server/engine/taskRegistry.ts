@@ -11,7 +11,7 @@ import {
   validateTimeoutMs,
   type ResolvedRunOptions,
 } from './options';
-import type { ChildTask, CommonTaskOptions, TaskRunContext } from './types';
+import type { ChildFailurePolicy, ChildTask, CommonTaskOptions, TaskRunContext } from './types';
 
 export type InputValidator = (input: unknown) => unknown;
 
@@ -29,6 +29,8 @@ export interface TaskDefinition {
   execute: (ctx: TaskRunContext, input: unknown) => Promise<TaskCodeResult>;
   /** Id of the finalize task of a parent task, when it has one. */
   finalizeTaskId: string | null;
+  /** What a parent does when a child does not complete ('failParent' for plain tasks). */
+  onChildFailure: ChildFailurePolicy;
 }
 
 /** Id and run options of a task definition; every error names the task (once its id is valid). */

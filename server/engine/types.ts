@@ -100,6 +100,33 @@ export interface ChildTaskOutput {
   output: unknown;
 }
 
+/**
+ * What a parent does when one of its children does not complete: `'failParent'` (the
+ * default) fails it at once as `children_tasks_failed` and cancels its other active children;
+ * `'continue'` lets every child finish, then moves on with each child's outcome.
+ */
+export type ChildFailurePolicy = 'failParent' | 'continue';
+
+interface ChildOutcomeBase {
+  index: number;
+  taskId: string;
+  executionId: string;
+}
+
+/** One child's outcome, as a `'continue'` parent hands it on: by status. */
+export type ChildTaskOutcome =
+  | (ChildOutcomeBase & { status: 'completed'; output: unknown; error?: undefined })
+  | (ChildOutcomeBase & {
+      status: Exclude<FinishedTaskExecutionStatus, 'completed'>;
+      error: DurableExecutionErrorStorageValue;
+      output?: undefined;
+    });
+
+/** The children entries a parent hands on under `TPolicy`. */
+export type ChildrenTasksOutputs<TPolicy extends ChildFailurePolicy> = TPolicy extends 'continue'
+  ? ChildTaskOutcome[]
+  : ChildTaskOutput[];
+
 export interface ChildTaskError {
   index: number;
   taskId: string;
@@ -113,16 +140,23 @@ export interface ParentTaskRunResult<TRunOutput> {
 }
 
 /** What a parent without a finalize task outputs. */
-export interface DefaultParentTaskOutput<TRunOutput> {
+export interface DefaultParentTaskOutput<
+  TRunOutput,
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> {
   output: TRunOutput;
-  childrenTasksOutputs: ChildTaskOutput[];
+  childrenTasksOutputs: ChildrenTasksOutputs<TPolicy>;
 }
 
 /** What a finalize task receives. */
-export interface FinalizeTaskInput<TInput, TRunOutput> {
+export interface FinalizeTaskInput<
+  TInput,
+  TRunOutput,
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> {
   input: TInput;
   output: TRunOutput;
-  childrenTasksOutputs: ChildTaskOutput[];
+  childrenTasksOutputs: ChildrenTasksOutputs<TPolicy>;
 }
 
 export interface CommonTaskOptions {
@@ -139,7 +173,13 @@ export interface TaskOptions<TRunInput, TOutput> extends CommonTaskOptions {
   run: (ctx: TaskRunContext, input: TRunInput) => TOutput | Promise<TOutput>;
 }
 
-export interface ParentTaskOptions<TRunInput, TRunOutput> extends CommonTaskOptions {
+export interface ParentTaskOptions<
+  TRunInput,
+  TRunOutput,
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> extends CommonTaskOptions {
+  /** When a child does not complete. @default 'failParent' */
+  onChildFailure?: TPolicy;
   runParent: (
     ctx: TaskRunContext,
     input: TRunInput,
@@ -151,16 +191,23 @@ export interface ParentTaskOptions<TRunInput, TRunOutput> extends CommonTaskOpti
  * It has no `run` / `runParent`, so an inline definition (which has an `id` too) is checked
  * as a definition and never passes for a task handle.
  */
-export type DefinedFinalizeTask<TInput, TRunOutput, TOutput> = DurableTask<
-  FinalizeTaskInput<TInput, TRunOutput>,
-  TOutput
-> & { run?: never; runParent?: never };
+export type DefinedFinalizeTask<
+  TInput,
+  TRunOutput,
+  TOutput,
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> = DurableTask<FinalizeTaskInput<TInput, TRunOutput, TPolicy>, TOutput> & {
+  run?: never;
+  runParent?: never;
+};
 
 /** An inline finalize task: task options, registered with the parent under their own id. */
-export type FinalizeTaskOptions<TInput, TRunOutput, TOutput> = TaskOptions<
-  FinalizeTaskInput<TInput, TRunOutput>,
-  TOutput
->;
+export type FinalizeTaskOptions<
+  TInput,
+  TRunOutput,
+  TOutput,
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> = TaskOptions<FinalizeTaskInput<TInput, TRunOutput, TPolicy>, TOutput>;
 
 /** An inline finalize that is a parent task with a finalize of its own, which gives the output. */
 export interface ParentFinalizeTaskOptions<
@@ -168,8 +215,13 @@ export interface ParentFinalizeTaskOptions<
   TRunOutput,
   TFinalizeRunOutput,
   TOutput,
-> extends ParentTaskOptions<FinalizeTaskInput<TInput, TRunOutput>, TFinalizeRunOutput> {
-  finalizeTask: FinalizeTask<FinalizeTaskInput<TInput, TRunOutput>, TFinalizeRunOutput, TOutput>;
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> extends ParentTaskOptions<FinalizeTaskInput<TInput, TRunOutput, TPolicy>, TFinalizeRunOutput> {
+  finalizeTask: FinalizeTask<
+    FinalizeTaskInput<TInput, TRunOutput, TPolicy>,
+    TFinalizeRunOutput,
+    TOutput
+  >;
 }
 
 /** An inline finalize that is a parent task without a finalize: it outputs its default output. */
@@ -177,7 +229,8 @@ export interface LeafParentFinalizeTaskOptions<
   TInput,
   TRunOutput,
   TFinalizeRunOutput,
-> extends ParentTaskOptions<FinalizeTaskInput<TInput, TRunOutput>, TFinalizeRunOutput> {
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> extends ParentTaskOptions<FinalizeTaskInput<TInput, TRunOutput, TPolicy>, TFinalizeRunOutput> {
   finalizeTask?: undefined;
 }
 
@@ -186,12 +239,18 @@ export interface LeafParentFinalizeTaskOptions<
  * (nesting allowed). `TFinalizeRunOutput` is the run output of an inline parent finalize, so
  * its own finalize is typed too; deeper levels see `unknown` there.
  */
-export type FinalizeTask<TInput, TRunOutput, TOutput, TFinalizeRunOutput = unknown> =
-  | DefinedFinalizeTask<TInput, TRunOutput, TOutput>
-  | FinalizeTaskOptions<TInput, TRunOutput, TOutput>
-  | ParentFinalizeTaskOptions<TInput, TRunOutput, TFinalizeRunOutput, TOutput>
+export type FinalizeTask<
+  TInput,
+  TRunOutput,
+  TOutput,
+  TFinalizeRunOutput = unknown,
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> =
+  | DefinedFinalizeTask<TInput, TRunOutput, TOutput, TPolicy>
+  | FinalizeTaskOptions<TInput, TRunOutput, TOutput, TPolicy>
+  | ParentFinalizeTaskOptions<TInput, TRunOutput, TFinalizeRunOutput, TOutput, TPolicy>
   // Below the first level the output of a finalize without a finalize is not inferred.
-  | LeafParentFinalizeTaskOptions<TInput, TRunOutput, unknown>;
+  | LeafParentFinalizeTaskOptions<TInput, TRunOutput, unknown, TPolicy>;
 
 /** A parent task whose finalize task's output becomes the parent's output. */
 export interface ParentTaskWithFinalizeOptions<
@@ -199,8 +258,9 @@ export interface ParentTaskWithFinalizeOptions<
   TRunOutput,
   TFinalizeOutput,
   TFinalizeRunOutput = unknown,
-> extends ParentTaskOptions<TRunInput, TRunOutput> {
-  finalizeTask: FinalizeTask<TRunInput, TRunOutput, TFinalizeOutput, TFinalizeRunOutput>;
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> extends ParentTaskOptions<TRunInput, TRunOutput, TPolicy> {
+  finalizeTask: FinalizeTask<TRunInput, TRunOutput, TFinalizeOutput, TFinalizeRunOutput, TPolicy>;
 }
 
 /** A parent task whose inline finalize is a parent task without a finalize of its own. */
@@ -208,8 +268,9 @@ export interface ParentTaskWithLeafParentFinalizeOptions<
   TRunInput,
   TRunOutput,
   TFinalizeRunOutput,
-> extends ParentTaskOptions<TRunInput, TRunOutput> {
-  finalizeTask: LeafParentFinalizeTaskOptions<TRunInput, TRunOutput, TFinalizeRunOutput>;
+  TPolicy extends ChildFailurePolicy = 'failParent',
+> extends ParentTaskOptions<TRunInput, TRunOutput, TPolicy> {
+  finalizeTask: LeafParentFinalizeTaskOptions<TRunInput, TRunOutput, TFinalizeRunOutput, TPolicy>;
 }
 
 export interface TaskChildrenReference {

@@ -11,7 +11,11 @@ import type {
   NewExecutionRow,
   StoredRetryOptions,
 } from '@/server/engine/storage';
-import type { ChildTaskError, TaskExecutionStatus } from '@/server/engine/types';
+import type {
+  ChildFailurePolicy,
+  ChildTaskError,
+  TaskExecutionStatus,
+} from '@/server/engine/types';
 
 /** Integers come back as number or bigint, booleans as boolean or 0/1, depending on the driver. */
 type DbInt = number | bigint;
@@ -51,6 +55,7 @@ export interface DbExecutionRow {
   close_status: string;
   created_at: DbInt;
   updated_at: DbInt;
+  on_child_failure: string;
 }
 
 export function toNumber(value: DbInt): number {
@@ -106,6 +111,7 @@ export function toExecutionRow(row: DbExecutionRow): ExecutionRow {
     closeStatus: row.close_status as CloseStatus,
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
+    onChildFailure: row.on_child_failure as ChildFailurePolicy,
   };
 }
 
@@ -133,6 +139,7 @@ export interface NewRowJson {
   timeout_ms: number;
   start_at: number;
   created_at: number;
+  on_child_failure: ChildFailurePolicy;
   /** Position in the batch (1-based): the order in which the rows become ready. */
   ord: number;
   /** The execution whose guarded update must succeed for this row to be inserted. */
@@ -159,6 +166,7 @@ export function toNewRowJson(
     timeout_ms: row.timeoutMs,
     start_at: row.startAt,
     created_at: row.createdAt,
+    on_child_failure: row.onChildFailure,
     ord,
     owner_execution_id: ownerExecutionId,
   };

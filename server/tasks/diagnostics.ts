@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DurableExecutionError, type DurableExecutor } from '@/server/engine';
 import {
+  bestEffortInput,
   echoInput,
   failInput,
   fanOutInput,
@@ -72,6 +73,36 @@ export function defineDiagnosticTasks(executor: DurableExecutor) {
     finalizeTask: fanOutSum,
   });
 
+  const bestEffortChild = executor.task({
+    id: 'bestEffortChild',
+    timeoutMs: 10_000,
+    run: (_ctx, { index, fail }: { index: number; fail: boolean }) => {
+      if (fail) throw new DurableExecutionError(`Child ${index} failed as planned`, false);
+      return { index };
+    },
+  });
+
+  const bestEffort = executor.inputSchema(bestEffortInput).parentTask({
+    id: 'bestEffort',
+    timeoutMs: 10_000,
+    onChildFailure: 'continue',
+    runParent: (_ctx, { count, failIndexes }) => ({
+      output: { count },
+      childrenTasks: Array.from({ length: count }, (_, index) => ({
+        task: bestEffortChild,
+        input: { index, fail: failIndexes.includes(index) },
+      })),
+    }),
+    finalizeTask: {
+      id: 'bestEffortSummary',
+      timeoutMs: 10_000,
+      run: (_ctx, { childrenTasksOutputs }) => ({
+        completed: childrenTasksOutputs.filter((child) => child.status === 'completed').length,
+        failed: childrenTasksOutputs.filter((child) => child.status !== 'completed').length,
+      }),
+    },
+  });
+
   const normalize = executor.inputSchema(pipelineInput).task({
     id: 'pipelineNormalize',
     timeoutMs: 10_000,
@@ -106,5 +137,5 @@ export function defineDiagnosticTasks(executor: DurableExecutor) {
     finalizeTask: pipelineOutput,
   });
 
-  return { echo, sleep: sleepTask, fail, flaky, fanOut, pipeline };
+  return { echo, sleep: sleepTask, fail, flaky, fanOut, bestEffort, pipeline };
 }

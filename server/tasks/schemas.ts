@@ -24,6 +24,11 @@ export const fanOutInput = z.object({
   sleepMs: z.number().int().min(0).max(60_000).optional(),
 });
 
+export const bestEffortInput = z.object({
+  count: z.number().int().min(1).max(100).describe('Number of children'),
+  failIndexes: z.array(z.number().int().min(0)).max(100).describe('Children that fail'),
+});
+
 export const pipelineInput = z.object({
   text: z.string().max(100_000),
 });
@@ -40,6 +45,7 @@ export const taskInputSchemas = {
   fail: failInput,
   flaky: flakyInput,
   fanOut: fanOutInput,
+  bestEffort: bestEffortInput,
   pipeline: pipelineInput,
   processFile: processFileInput,
 } as const;
@@ -58,6 +64,8 @@ export const taskDescriptions: Record<CatalogTaskId, string> = {
   fail: 'Throws the given message (retryable when asked).',
   flaky: 'Fails the given number of attempts, then succeeds (retries allowed).',
   fanOut: 'A parent with `count` sleep children and a finalize step summing them.',
+  bestEffort:
+    'A parent whose children may fail: it continues, and its finalize counts every outcome.',
   pipeline: 'Sequential tasks: normalise, tokenise, count words.',
   processFile: 'Extracts a title and a summary in parallel, then combines them.',
 };

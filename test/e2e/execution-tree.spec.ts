@@ -68,3 +68,17 @@ test('a tree of 1,000 children shows them by pages of 50', async ({ page }, test
   await expect(detailsSection(page, 'Children outputs')).toContainText('20 of 1000 shown');
   await snap(page, 'execution-1000-children', false);
 });
+
+test("a parent that continues on failures lists every child's outcome", async ({ page }) => {
+  await enqueueFromForm(page, 'bestEffort', { count: 3, failIndexes: [1] });
+  await expect(treeItem(page, 'bestEffort root')).toHaveAccessibleName(/, Completed,/, {
+    timeout: 30_000,
+  });
+  await expect(treeItem(page, 'bestEffortChild #1')).toHaveAccessibleName(/, Failed,/);
+  await expect(detailsSection(page, 'Output')).toContainText('"failed": 1');
+  const children = detailsSection(page, 'Children outputs');
+  await expect(children).toContainText("every child's outcome is listed");
+  await expect(children).toContainText('Child 1 failed as planned');
+  await expect(children).toContainText('{"index":2}');
+  await snap(page, 'execution-continue-policy');
+});

@@ -29,6 +29,7 @@ async function storeUnreadableOutput(): Promise<string> {
       parentExecutionId: null,
       indexInParent: 0,
       isFinalizeTask: false,
+      onChildFailure: 'failParent',
     };
     await storage.insertExecutions([row]);
     const [claimed] = await storage.claimReadyExecutions({

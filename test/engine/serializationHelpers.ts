@@ -57,6 +57,7 @@ export function storedRootRow(taskId: string, runInput: string): NewExecutionRow
     parentExecutionId: null,
     indexInParent: 0,
     isFinalizeTask: false,
+    onChildFailure: 'failParent',
   };
 }
 

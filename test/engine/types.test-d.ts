@@ -12,6 +12,7 @@ import {
 } from '@/server/engine';
 import type {
   CancelSignal,
+  ChildTaskOutcome,
   ChildTaskOutput,
   DefaultParentTaskOutput,
   DurableExecutionErrorStorageValue,
@@ -303,5 +304,61 @@ describe('validated and sequential task types', () => {
     });
     const sequence = executor.sequentialTasks(toLength, isEven);
     expectTypeOf(sequence).toEqualTypeOf<DurableTask<string, boolean>>();
+  });
+});
+
+describe('children-failure policy types', () => {
+  it("types a 'continue' parent's entries as a union by status", () => {
+    executor.parentTask({
+      id: 'types_continue',
+      timeoutMs: 1000,
+      onChildFailure: 'continue',
+      runParent: (_ctx, input: string) => ({
+        output: input.length,
+        childrenTasks: [{ task: toLength, input }],
+      }),
+      finalizeTask: {
+        id: 'types_continue_final',
+        timeoutMs: 1000,
+        run: (_ctx, { output, childrenTasksOutputs }) => {
+          expectTypeOf(output).toEqualTypeOf<number>();
+          expectTypeOf(childrenTasksOutputs).toEqualTypeOf<ChildTaskOutcome[]>();
+          const [first] = childrenTasksOutputs;
+          if (first?.status === 'completed') {
+            expectTypeOf(first.error).toEqualTypeOf<undefined>();
+          } else if (first) {
+            expectTypeOf(first.error).toEqualTypeOf<DurableExecutionErrorStorageValue>();
+            expectTypeOf(first.output).toEqualTypeOf<undefined>();
+          }
+          return 'summary';
+        },
+      },
+    });
+    const plain = executor.parentTask({
+      id: 'types_continue_plain',
+      timeoutMs: 1000,
+      onChildFailure: 'continue',
+      runParent: () => ({ output: 1 }),
+    });
+    expectTypeOf(plain).toEqualTypeOf<
+      DurableTask<undefined, DefaultParentTaskOutput<number, 'continue'>>
+    >();
+  });
+
+  it("keeps the reference's entries without a policy, which have no status", () => {
+    executor.parentTask({
+      id: 'types_fail_parent',
+      timeoutMs: 1000,
+      runParent: (_ctx, input: string) => ({ output: input, childrenTasks: [] }),
+      finalizeTask: {
+        id: 'types_fail_parent_final',
+        timeoutMs: 1000,
+        run: (_ctx, { childrenTasksOutputs }) => {
+          expectTypeOf(childrenTasksOutputs).toEqualTypeOf<ChildTaskOutput[]>();
+          // @ts-expect-error entries of a failParent parent are all completed: no status
+          return childrenTasksOutputs.map((entry) => entry.status);
+        },
+      },
+    });
   });
 });

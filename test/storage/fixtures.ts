@@ -104,6 +104,7 @@ export function newRow(
     parentExecutionId: parent ? parent.executionId : null,
     indexInParent: parent ? parent.index : 0,
     isFinalizeTask: false,
+    onChildFailure: 'failParent',
     ...overrides,
   };
 }

@@ -67,6 +67,13 @@ function unqualified(model: string): string {
     .replace(/\n\s+@@schema\("durably"\)/, '');
 }
 
+/** Columns a later migration adds. */
+function addedColumns(sql: string): Column[] {
+  return [...sql.matchAll(/ALTER TABLE "\w+" ADD COLUMN "(\w+)" (\w+)( NOT NULL)?/g)].map(
+    ([, name, type, notNull]) => ({ name: name!, type: type!, nullable: !notNull }),
+  );
+}
+
 function migrationColumns(sql: string): Column[] {
   const table =
     /CREATE TABLE "(?:durably_)?task_executions" \(([\s\S]*?)\n\);/.exec(sql)?.[1] ?? '';
@@ -74,7 +81,8 @@ function migrationColumns(sql: string): Column[] {
     .split('\n')
     .map((line) => /^\s+"(\w+)" (\w+)( NOT NULL)?/.exec(line))
     .filter((match): match is RegExpExecArray => match !== null)
-    .map(([, name, type, notNull]) => ({ name: name!, type: type!, nullable: !notNull }));
+    .map(([, name, type, notNull]) => ({ name: name!, type: type!, nullable: !notNull }))
+    .concat(addedColumns(sql));
 }
 
 function migrationIndexes(sql: string): string[] {

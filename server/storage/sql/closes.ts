@@ -5,7 +5,8 @@
  *    parent locked first where rows lock (the same top-down order as a cancel of the parent);
  * 2. when it did not complete, cancel its active descendants;
  * 3. update the parent: finish it (finalize task), or count the child atomically and, for a
- *    child that did not complete, fail the parent or add to its errors (parent row locked).
+ *    child that did not complete, fail the parent or add to its errors (parent row locked),
+ *    unless the parent's policy is to continue: then the child only counts.
  */
 import { sqltag as sql } from '@prisma/client/runtime/client';
 import { CHILDREN_TASKS_FAILED_ERROR, FINALIZE_TASK_FAILED_ERROR } from '@/server/engine/storage';
@@ -52,7 +53,7 @@ export function* closeExecution(
     return finished ? { ...result, finishedParentExecutionId: parentId } : result;
   }
 
-  if (row.status === 'completed') {
+  if (row.status === 'completed' || (yield* parentContinues(d, parentId))) {
     const parent = yield* countCompletedChild(d, parentId, now);
     const ready =
       parent?.status === 'waiting_for_children_tasks' &&
@@ -83,6 +84,13 @@ export function* closeExecution(
   }
   yield* countFailedChild(d, parentId, now, failParent, errors);
   return failParent ? { ...result, finishedParentExecutionId: parentId } : result;
+}
+
+/** Whether the parent lets its children fail (`onChildFailure: 'continue'`); locks its row. */
+function* parentContinues(d: Dialect, parentId: string): Program<boolean> {
+  const [parent] = yield* queryRows<{ on_child_failure: string }>(sql`
+    SELECT on_child_failure FROM ${d.executions} WHERE execution_id = ${parentId} ${d.forUpdate}`);
+  return parent?.on_child_failure === 'continue';
 }
 
 function* markClosed(d: Dialect, executionId: string): Program<DbExecutionRow | null> {

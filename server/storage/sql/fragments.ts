@@ -33,7 +33,8 @@ export const INSERT_COLUMNS = raw(
   `(execution_id, task_id, status, run_input, root_task_id, root_execution_id, parent_task_id,
     parent_execution_id, index_in_parent, is_finalize_task, retry_options, sleep_ms_before_run,
     timeout_ms, retry_attempts, recovery_attempts, start_at, ready_seq, lease_token,
-    children_count, finished_children_count, close_status, created_at, updated_at)`,
+    children_count, finished_children_count, close_status, created_at, updated_at,
+    on_child_failure)`,
 );
 
 /**
@@ -75,6 +76,7 @@ const EXECUTION_COLUMN_NAMES = [
   'close_status',
   'created_at',
   'updated_at',
+  'on_child_failure',
 ] as const;
 
 export const EXECUTION_COLUMNS = raw(EXECUTION_COLUMN_NAMES.join(', '));

@@ -21,6 +21,7 @@ export const NEW_ROW_FIELDS: Fields = [
   ['timeout_ms', 'bigint'],
   ['start_at', 'bigint'],
   ['created_at', 'bigint'],
+  ['on_child_failure', 'text'],
   ['ord', 'integer'],
   ['owner_execution_id', 'text'],
 ];
@@ -35,7 +36,7 @@ export function insertRowsSql(d: Dialect, rows: NewRowJson[], where: Sql = sql`1
     SELECT r.execution_id, r.task_id, 'ready', r.run_input, r.root_task_id, r.root_execution_id,
       r.parent_task_id, r.parent_execution_id, r.index_in_parent, r.is_finalize_task,
       r.retry_options, r.sleep_ms_before_run, r.timeout_ms, 0, 0, r.start_at,
-      ${d.readySeq(sql`r.ord`)}, 0, 0, 0, 'idle', r.created_at, r.created_at
+      ${d.readySeq(sql`r.ord`)}, 0, 0, 0, 'idle', r.created_at, r.created_at, r.on_child_failure
     FROM ${d.jsonRecords(JSON.stringify(rows), 'r', NEW_ROW_FIELDS)}
     WHERE ${where}
     ORDER BY r.ord`;

@@ -6,6 +6,7 @@ import { describe } from 'vitest';
 import { describeBackstop } from './backstop';
 import { describeBasics } from './basics';
 import { describeCancel } from './cancel';
+import { describeChildFailurePolicy } from './childFailurePolicy';
 import { describeCascadeCancel } from './cascadeCancel';
 import { describeClaims } from './claims';
 import { describeFinalize } from './finalize';
@@ -41,6 +42,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeParents(factory);
     describeFinalize(factory);
     describeInlineFinalize(factory);
+    describeChildFailurePolicy(factory);
     describeCascadeCancel(factory);
     describeTrees(factory);
     describeSequential(factory);
