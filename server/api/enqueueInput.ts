@@ -18,6 +18,14 @@ export const enqueueOptionsSchema = z
       .optional(),
     sleepMsBeforeRun: z.number().int().optional(),
     timeoutMs: z.number().int().min(1).optional(),
+    priority: z
+      .number()
+      .int()
+      .min(-(2 ** 31 - 1))
+      .max(2 ** 31 - 1)
+      .optional(),
+    idempotencyKey: z.string().min(1).max(255).optional(),
+    idempotencyTtlMs: z.number().int().min(1).optional(),
   })
   .strict();
 

@@ -8,7 +8,12 @@ import { Batcher } from './batcher';
 import type { ExecutorEvents } from './events';
 import { buildNewExecution, ROOT_POSITION } from './newExecution';
 import type { SafeSerializer } from './serializer';
-import type { DurableStorage, ExternalTransaction, NewExecutionRow } from './storage';
+import type {
+  DurableStorage,
+  ExternalTransaction,
+  InsertedExecution,
+  NewExecutionRow,
+} from './storage';
 import type { TaskRegistry } from './taskRegistry';
 import type { TaskEnqueueOptions } from './types';
 import type { EarliestTimer, Wakeup } from './wakeup';
@@ -30,21 +35,21 @@ export interface EnqueuerDependencies {
 }
 
 export class Enqueuer {
-  private readonly inserts: Batcher<NewExecutionRow, undefined>;
+  private readonly inserts: Batcher<NewExecutionRow, InsertedExecution>;
 
   constructor(private readonly deps: EnqueuerDependencies) {
-    this.inserts = new Batcher(async (rows) => {
-      await deps.storage.insertExecutions(rows);
-      return rows.map(() => undefined);
-    }, 500);
+    this.inserts = new Batcher((rows) => deps.storage.insertExecutions(rows), 500);
   }
 
-  /** Enqueues `items` of `taskId`; returns their execution ids, in order. */
+  /**
+   * Enqueues `items` of `taskId`; returns, in order, each one's execution (the existing one
+   * when its idempotency key was taken) and whether it was created.
+   */
   async enqueue(
     taskId: string,
     items: readonly EnqueueItem[],
     tx: ExternalTransaction | undefined,
-  ): Promise<string[]> {
+  ): Promise<InsertedExecution[]> {
     const definition = this.deps.registry.get(taskId);
     const now = Date.now();
     const rows = await Promise.all(
@@ -59,19 +64,21 @@ export class Enqueuer {
       ),
     );
     if (rows.length === 0) return [];
-    if (tx) {
-      await this.deps.storage.insertExecutions(rows, { transaction: tx });
-      return rows.map((row) => row.executionId);
+    if (tx) return this.deps.storage.insertExecutions(rows, { transaction: tx });
+    const results =
+      rows.length === 1
+        ? [await this.inserts.add(rows[0]!)]
+        : await this.deps.storage.insertExecutions(rows);
+    const created = rows.filter((_, index) => results[index]?.created);
+    if (created.length > 0) {
+      this.deps.events.emit('updated', { executionIds: created.map((row) => row.executionId) });
     }
-    if (rows.length === 1) await this.inserts.add(rows[0]!);
-    else await this.deps.storage.insertExecutions(rows);
-    this.deps.events.emit('updated', { executionIds: rows.map((row) => row.executionId) });
     let wakeNow = false;
-    for (const row of rows) {
+    for (const row of created) {
       if (row.startAt > row.createdAt) this.deps.dueTimer.schedule(row.startAt);
       else wakeNow = true;
     }
     if (wakeNow) this.deps.wakeup.wake();
-    return rows.map((row) => row.executionId);
+    return results;
   }
 }

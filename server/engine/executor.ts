@@ -14,6 +14,7 @@ import {
   type ExecutionRow,
   type ExecutionStats,
   type ExternalTransaction,
+  type InsertedExecution,
   type StorageNotification,
 } from './storage';
 import { DurableExecutionNotFoundError, DurableExecutorShutdownError } from './errors';
@@ -31,7 +32,13 @@ import {
   type PlainTaskBuilders,
   type TaskBuilders,
 } from './taskBuilders';
-import { createTaskHandle, type HandleOptions, type TaskHandle } from './taskHandle';
+import type { RunDependencies } from './runOutcome';
+import {
+  createTaskHandle,
+  waitForFinishedRow,
+  type HandleOptions,
+  type TaskHandle,
+} from './taskHandle';
 import { TaskRegistry } from './taskRegistry';
 import type {
   AnyDurableTask,
@@ -90,11 +97,21 @@ export class DurableExecutor {
       : createConsoleLogger(this.options.enableDebug);
     this.serializer = new SafeSerializer(options.serializer ?? createSuperjsonSerializer());
     this.queries = new ExecutionQueries(storage, this.serializer);
-    const deps = {
+    const deps: RunDependencies = {
       registry: this.registry,
       serializer: this.serializer,
       limits: this.options,
       logger: this.logger,
+      waitForFinished: (executionId, signal) =>
+        waitForFinishedRow(
+          {
+            readExecution: (id) => this.reads.add(id),
+            events: this.events,
+            defaultPollingIntervalMs: this.options.waitPollingIntervalMs,
+          },
+          executionId,
+          { signal },
+        ),
     };
     this.closer = new Closer(storage, deps, this.events, this.logger);
     this.scheduler = new RunScheduler(storage, deps, this.closer, this.events, this.logger, {
@@ -176,9 +193,10 @@ export class DurableExecutor {
     input: InferTaskInput<TTask>,
     options?: EnqueueOptions,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>> {
-    const executionId = await this.enqueueTaskById(task.id, input, options);
-    // Known active unless it waits for the app's commit (a rollback leaves nothing to wait for).
-    return this.handle(task.id, executionId, { enqueued: !options?.tx });
+    const { executionId, created } = await this.enqueueTaskById(task.id, input, options);
+    // Known active unless it waits for the app's commit (a rollback leaves nothing to wait for)
+    // or is an earlier execution with the same idempotency key.
+    return this.handle(task.id, executionId, { enqueued: created && !options?.tx, created });
   }
 
   /**
@@ -192,29 +210,39 @@ export class DurableExecutor {
   ): Promise<TaskHandle<InferTaskOutput<TTask>>[]> {
     if (!Array.isArray(inputs)) throw new DurableOptionsError('inputs must be an array');
     const { tx, runOptions } = splitEnqueueOptions(options);
-    const ids = await this.enqueueTasksById(
+    const enqueued = await this.enqueueTasksById(
       task.id,
       (inputs as readonly unknown[]).map((input) => ({ input, options: runOptions })),
       { tx },
     );
-    return ids.map((id) => this.handle(task.id, id, { enqueued: !tx }));
+    return enqueued.map(({ executionId, created }) =>
+      this.handle(task.id, executionId, { enqueued: created && !tx, created }),
+    );
   }
 
   /** Enqueues by task id with untyped input (validated like any enqueue). For APIs. */
-  async enqueueTaskById(taskId: string, input: unknown, options?: EnqueueOptions): Promise<string> {
+  async enqueueTaskById(
+    taskId: string,
+    input: unknown,
+    options?: EnqueueOptions,
+  ): Promise<InsertedExecution> {
     const { tx, runOptions } = splitEnqueueOptions(options);
-    const [executionId] = await this.enqueueTasksById(taskId, [{ input, options: runOptions }], {
+    const [enqueued] = await this.enqueueTasksById(taskId, [{ input, options: runOptions }], {
       tx,
     });
-    return executionId!;
+    return enqueued!;
   }
 
-  /** Bulk enqueue by task id, each item with its own options (validated, all or nothing). */
+  /**
+   * Bulk enqueue by task id, each item with its own options (validated, all or nothing).
+   * Returns, in order, each item's execution (the existing one when its idempotency key was
+   * taken) and whether it was created.
+   */
   async enqueueTasksById(
     taskId: string,
     items: readonly EnqueueItem[],
     { tx }: { tx?: ExternalTransaction } = {},
-  ): Promise<string[]> {
+  ): Promise<InsertedExecution[]> {
     this.assertOpen();
     return this.enqueuer.enqueue(taskId, items, tx);
   }
@@ -382,6 +410,10 @@ export class DurableExecutor {
         this.events.emit('cancelled', { executionIds: notification.executionIds });
         return;
       case 'finished':
+        // A finish elsewhere may free a slot of a concurrency-limited task this executor runs.
+        if (this.registry.flowLimits().some((limit) => limit.concurrencyLimit !== null)) {
+          this.scheduler.wakeup.wake();
+        }
         this.events.emit('finished', {
           executionIds: notification.executionIds,
           rows: notification.rows,

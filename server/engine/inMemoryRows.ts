@@ -6,7 +6,7 @@
  */
 import type { DurableExecutionErrorStorageValue } from './errors';
 import { InMemoryQueries } from './inMemoryQueries';
-import { ReadyQueue } from './readyQueue';
+import { ReadyQueue, type ReadyEntry } from './readyQueue';
 import type { ExecutionRow, NewExecutionRow } from './storage';
 
 export class InMemoryRows {
@@ -39,8 +39,26 @@ export class InMemoryRows {
     return this.childrenByParent.get(parentExecutionId) ?? [];
   }
 
-  popDue(taskIds: readonly string[], now: number): string | undefined {
-    return this.readyQueue.popDue(taskIds, now);
+  /** The next ready row to claim among `taskIds` at `now` (left ready). */
+  peekDue(taskIds: readonly string[], now: number): ReadyEntry | undefined {
+    return this.readyQueue.peekDue(taskIds, now);
+  }
+
+  /** Every ready row of `taskId` due at `now`, in claim order. */
+  dueEntries(taskId: string, now: number): ReadyEntry[] {
+    return this.readyQueue.dueEntries(taskId, now);
+  }
+
+  /** Takes a ready row out of the ready index: it is being claimed. */
+  take(entry: ReadyEntry): void {
+    this.readyQueue.take(entry);
+  }
+
+  /** Running rows of `taskId` (a scan: for the claims of limited tasks only). */
+  running(taskId: string): ExecutionRow[] {
+    return [...this.byId.values()].filter(
+      (row) => row.taskId === taskId && row.status === 'running',
+    );
   }
 
   earliestStartAt(taskIds: readonly string[]): number | null {
@@ -66,9 +84,12 @@ export class InMemoryRows {
     else this.readyToAdvance.delete(executionId);
   }
 
-  insert(newRow: NewExecutionRow): void {
+  /** Inserts a new ready row; `linkedExecutionId` for a child whose key another one holds. */
+  insert(newRow: NewExecutionRow, linkedExecutionId: string | null = null): void {
+    const { idempotencyExpiresAt: _expiry, ...fields } = copy(newRow);
     const row: ExecutionRow = {
-      ...copy(newRow),
+      ...fields,
+      linkedExecutionId,
       status: 'ready',
       runOutput: null,
       output: null,

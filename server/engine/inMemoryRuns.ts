@@ -4,7 +4,9 @@
  * still running under the lease token it was claimed with, so late results are ignored.
  */
 import type { InMemoryRows } from './inMemoryRows';
+import type { InMemoryFlow } from './inMemoryFlow';
 import { MinHeap } from './minHeap';
+import { claimsBefore } from './readyQueue';
 import type {
   ClaimRequest,
   ExecutionRow,
@@ -23,15 +25,28 @@ export class InMemoryRuns {
   /** Entries go stale when their row finishes or is reclaimed; they are skipped when popped. */
   private readonly leases = new MinHeap<LeaseEntry>((a, b) => a.expiresAt < b.expiresAt);
 
-  constructor(private readonly rows: InMemoryRows) {}
+  constructor(
+    private readonly rows: InMemoryRows,
+    private readonly flow: InMemoryFlow,
+  ) {}
 
-  /** Returns the claimed rows live; the store copies them. */
-  claim({ taskIds, limit, now, expireMs }: ClaimRequest): ExecutionRow[] {
+  /**
+   * Returns the claimed rows live; the store copies them. Highest priority, then oldest
+   * startAt first; limited tasks only within their keys' free slots and budgets.
+   */
+  claim({ taskIds, limit, now, expireMs, flowLimits = [] }: ClaimRequest): ExecutionRow[] {
+    const limits = flowLimits.filter((l) => taskIds.includes(l.taskId));
+    const limitedIds = new Set(limits.map((l) => l.taskId));
+    const plainIds = taskIds.filter((id) => !limitedIds.has(id));
+    const eligible = limits.length > 0 ? this.flow.eligible(limits, now, limit) : [];
     const claimed: ExecutionRow[] = [];
     while (claimed.length < limit) {
-      const next = this.rows.popDue(taskIds, now);
-      if (next === undefined) break;
-      const row = this.rows.mustGet(next);
+      const plain = this.rows.peekDue(plainIds, now);
+      const limited = eligible[0];
+      const entry = plain && (!limited || claimsBefore(plain, limited)) ? plain : eligible.shift();
+      if (entry === undefined) break;
+      this.rows.take(entry);
+      const row = this.rows.mustGet(entry.executionId);
       row.status = 'running';
       row.startedAt = now;
       row.expiresAt = now + row.timeoutMs + expireMs;
@@ -43,6 +58,16 @@ export class InMemoryRuns {
         leaseToken: row.leaseToken,
       });
       claimed.push(row);
+    }
+    if (limits.length > 0) {
+      this.flow.recordStarts(
+        limits,
+        claimed.map((row) => row.executionId),
+        now,
+      );
+      for (const id of this.flow.pushOverBudget(limits, now)) {
+        this.rows.requeue(this.rows.mustGet(id));
+      }
     }
     return claimed;
   }
@@ -65,7 +90,11 @@ export class InMemoryRuns {
         row.runOutput = outcome.runOutput;
         row.childrenCount = outcome.children.length;
         row.finishedChildrenCount = 0;
-        for (const child of outcome.children) this.rows.insert(child);
+        // A child whose idempotency key another execution holds is linked to it.
+        this.flow.takeKeys(outcome.children, now).forEach(({ executionId }, index) => {
+          const child = outcome.children[index]!;
+          this.rows.insert(child, executionId === child.executionId ? null : executionId);
+        });
         break;
       case 'waiting_for_finalize':
         row.status = 'waiting_for_finalize_task';

@@ -8,6 +8,7 @@
  */
 import type { DurableExecutionErrorStorageValue } from './errors';
 import { copy, InMemoryRows } from './inMemoryRows';
+import { InMemoryFlow } from './inMemoryFlow';
 import { InMemoryRuns } from './inMemoryRuns';
 import { advanceParent, cancelSubtree, closeExecution } from './inMemoryTree';
 import { DurableOptionsError } from './options';
@@ -20,6 +21,7 @@ import type {
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
+  InsertedExecution,
   InsertOptions,
   NewExecutionRow,
   ParentAdvance,
@@ -36,7 +38,8 @@ export function createInMemoryStorage(): DurableStorage & DurableStorageQueries 
 
 class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   private readonly rows = new InMemoryRows();
-  private readonly runs = new InMemoryRuns(this.rows);
+  private readonly flow = new InMemoryFlow(this.rows);
+  private readonly runs = new InMemoryRuns(this.rows, this.flow);
   private readonly listeners = new Set<(notification: StorageNotification) => void>();
 
   /** Executors sharing this store in one process wake each other through these. */
@@ -54,7 +57,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
     });
   }
 
-  insertExecutions(rows: NewExecutionRow[], options?: InsertOptions): Promise<void> {
+  insertExecutions(rows: NewExecutionRow[], options?: InsertOptions): Promise<InsertedExecution[]> {
     if (options?.transaction) {
       return Promise.reject(
         new DurableOptionsError(
@@ -67,9 +70,12 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
         return Promise.reject(new Error(`Execution ${row.executionId} already exists`));
       }
     }
-    for (const row of rows) this.rows.insert(row);
+    const results = this.flow.takeKeys(rows, Date.now());
+    rows.forEach((row, index) => {
+      if (results[index]!.created) this.rows.insert(row);
+    });
     this.notify({ type: 'work_ready' });
-    return Promise.resolve();
+    return Promise.resolve(results);
   }
 
   claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {

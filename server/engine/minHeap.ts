@@ -1,19 +1,24 @@
 /** A binary min-heap: O(log n) push and pop, O(1) peek. Used by the in-memory store's indexes. */
 export class MinHeap<T> {
-  private readonly items: T[] = [];
+  private readonly heap: T[] = [];
 
   constructor(private readonly less: (a: T, b: T) => boolean) {}
 
   get size(): number {
-    return this.items.length;
+    return this.heap.length;
   }
 
   peek(): T | undefined {
-    return this.items[0];
+    return this.heap[0];
+  }
+
+  /** Every item, in no particular order (a copy). */
+  items(): T[] {
+    return [...this.heap];
   }
 
   push(item: T): void {
-    const items = this.items;
+    const items = this.heap;
     items.push(item);
     let i = items.length - 1;
     while (i > 0) {
@@ -25,7 +30,7 @@ export class MinHeap<T> {
   }
 
   pop(): T | undefined {
-    const items = this.items;
+    const items = this.heap;
     const top = items[0];
     const last = items.pop();
     if (items.length > 0 && last !== undefined) {

@@ -1,5 +1,6 @@
 /** Builds validated, serialized rows for new executions: roots, children and finalize tasks. */
 import { newExecutionId } from './ids';
+import { flowKeysOf, resolveEnqueueFlow } from './flowControl';
 import { resolveEnqueueOptions } from './options';
 import type { SafeSerializer } from './serializer';
 import type { ExecutionRow, ExecutionTreePosition, NewExecutionRow } from './storage';
@@ -33,15 +34,19 @@ export interface NewExecutionRequest {
   options: TaskEnqueueOptions | undefined;
   position: ExecutionTreePosition;
   now: number;
+  /** The parent's priority, which a child and a finalize task take unless they set one. */
+  inheritedPriority?: number;
 }
 
 export async function buildNewExecution(
   serializer: SafeSerializer,
   maxInputBytes: number,
-  { definition, input, options, position, now }: NewExecutionRequest,
+  { definition, input, options, position, now, inheritedPriority = 0 }: NewExecutionRequest,
 ): Promise<NewExecutionRow> {
   const runOptions = resolveEnqueueOptions(definition.runOptions, options, definition.id);
+  const flow = resolveEnqueueFlow(options, inheritedPriority, now, definition.id);
   const validated = await validateTaskInput(definition, input);
+  const keys = flowKeysOf(definition.flow, validated, definition.id);
   return {
     ...position,
     executionId: newExecutionId(),
@@ -53,5 +58,7 @@ export async function buildNewExecution(
     startAt: now + runOptions.sleepMsBeforeRun,
     createdAt: now,
     onChildFailure: definition.onChildFailure,
+    ...flow,
+    ...keys,
   };
 }

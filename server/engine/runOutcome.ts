@@ -33,6 +33,8 @@ export interface RunDependencies {
   limits: RunLimits;
   /** Reports what task code's cancel listeners throw. */
   logger: Logger;
+  /** The row of `executionId` once finished (for a child linked to another execution). */
+  waitForFinished: (executionId: string, signal: AbortSignal) => Promise<ExecutionRow>;
 }
 
 export interface RunSignals {
@@ -46,6 +48,7 @@ export async function runExecution(
   row: ExecutionRow,
   signals: RunSignals,
 ): Promise<RunOutcome> {
+  if (row.linkedExecutionId !== null) return linkedOutcome(deps, row, signals);
   const timeoutController = new AbortController();
   const timer = setTimeout(() => timeoutController.abort(), row.timeoutMs);
   const cancelSignal = cancelSignalFromAbortSignal(
@@ -76,6 +79,43 @@ export async function runExecution(
     });
     return await successOutcome(deps, definition, row, input, result);
   } catch (error) {
+    return failureOutcome(row, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A child whose idempotency key another execution held runs no code: it waits (within its own
+ * timeout) for that execution, and finishes with its outcome: its output as stored, or its
+ * error, never retried (the other execution had its own retries).
+ */
+async function linkedOutcome(
+  deps: RunDependencies,
+  row: ExecutionRow,
+  signals: RunSignals,
+): Promise<RunOutcome> {
+  // An explicit timer (cleared below): AbortSignal.timeout may be collected before it fires.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), row.timeoutMs);
+  const signal = AbortSignal.any([signals.cancel, timeout.signal]);
+  try {
+    const target = await deps.waitForFinished(row.linkedExecutionId!, signal);
+    if (target.status === 'completed' && target.output !== null) {
+      return { kind: 'completed', output: target.output, runOutput: null };
+    }
+    const status =
+      target.status === 'cancelled' || target.status === 'timed_out' ? target.status : 'failed';
+    const error = target.error ?? {
+      errorType: 'generic' as const,
+      message: `Execution ${row.linkedExecutionId} did not complete`,
+      isRetryable: false,
+    };
+    return { kind: 'finished_with_error', status, error: { ...error, isRetryable: false } };
+  } catch (error) {
+    if (timeout.signal.aborted && !signals.cancel.aborted) {
+      return failureOutcome(row, new DurableExecutionTimedOutError());
+    }
     return failureOutcome(row, error);
   } finally {
     clearTimeout(timer);
@@ -146,6 +186,7 @@ async function buildChildren(
         options: child.options,
         position: childPosition(parent, index),
         now,
+        inheritedPriority: parent.priority,
       }),
     ),
   );
@@ -164,6 +205,7 @@ export function buildFinalize(
     options: undefined,
     position: childPosition(parent, -1),
     now: Date.now(),
+    inheritedPriority: parent.priority,
   });
 }
 

@@ -9,7 +9,13 @@ import type { Closer } from './closer';
 import type { ExecutorEvents } from './events';
 import type { Logger } from './logger';
 import { runExecution, type RunDependencies } from './runOutcome';
-import type { DurableStorage, ExecutionRow, RunOutcome, RunResult } from './storage';
+import type {
+  DurableStorage,
+  ExecutionRow,
+  RunOutcome,
+  RunResult,
+  TaskFlowLimits,
+} from './storage';
 import { EarliestTimer, Wakeup } from './wakeup';
 
 export interface SchedulerOptions {
@@ -100,11 +106,13 @@ export class RunScheduler {
       const taskIds = this.deps.registry.taskIds();
       if (limit > 0 && taskIds.length > 0) {
         try {
+          const flowLimits = this.deps.registry.flowLimits();
           const rows = await this.storage.claimReadyExecutions({
             taskIds,
             limit,
             now: Date.now(),
             expireMs: this.options.expireMs,
+            ...(flowLimits.length > 0 ? { flowLimits } : {}),
           });
           failures = 0;
           for (const row of rows) this.startRun(row);
@@ -112,6 +120,7 @@ export class RunScheduler {
             this.events.emit('updated', { executionIds: rows.map((r) => r.executionId) });
           }
           if (rows.length === limit) continue;
+          await this.scheduleRateLimited(flowLimits);
         } catch (error) {
           failures += 1;
           this.logger.error('Claiming executions failed; backing off', error);
@@ -127,6 +136,18 @@ export class RunScheduler {
     }
   }
 
+  /**
+   * A claim pushes the due executions of a rate key out of budget to when it frees up: wake
+   * then, not at the next backstop tick. Only for executors with rate-limited tasks.
+   */
+  private async scheduleRateLimited(flowLimits: readonly TaskFlowLimits[]): Promise<void> {
+    const rated = flowLimits.filter((limit) => limit.rateLimit).map((limit) => limit.taskId);
+    if (rated.length === 0) return;
+    const next = await this.storage.getNextDueAt(rated);
+    // A past time is a row held back by a concurrency slot: a finish wakes the loop for it.
+    if (next !== null && next > Date.now()) this.dueTimer.schedule(next);
+  }
+
   private startRun(row: ExecutionRow): void {
     const abort = new AbortController();
     const entry: RunningExecution = { leaseToken: row.leaseToken, abort, done: Promise.resolve() };
@@ -139,7 +160,8 @@ export class RunScheduler {
       .catch((error: unknown) => this.logger.error(`Run of ${row.executionId} failed`, error))
       .finally(() => {
         this.running.delete(row.executionId);
-        if (this.waitingForCapacity) this.wakeup.wake();
+        // A freed slot of this executor, or of the task's concurrency limit, may let more run.
+        if (this.waitingForCapacity || row.concurrencyKey !== null) this.wakeup.wake();
       });
   }
 

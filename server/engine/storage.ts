@@ -72,6 +72,15 @@ export interface NewExecutionRow extends ExecutionTreePosition {
   createdAt: number;
   /** Its task's policy for children that do not complete (relevant to parents only). */
   onChildFailure: ChildFailurePolicy;
+  /** Higher first among due executions. */
+  priority: number;
+  /** What its task's concurrency limit counts it under ('' for the whole task); null: none. */
+  concurrencyKey: string | null;
+  /** What its task's rate limit counts it under ('' for the whole task); null: none. */
+  rateKey: string | null;
+  /** Unique per task until `idempotencyExpiresAt`. */
+  idempotencyKey: string | null;
+  idempotencyExpiresAt: number | null;
 }
 
 /**
@@ -80,8 +89,8 @@ export interface NewExecutionRow extends ExecutionTreePosition {
  */
 export type CloseStatus = 'idle' | 'ready' | 'closed';
 
-/** One stored execution. Timestamps are epoch milliseconds. */
-export interface ExecutionRow extends NewExecutionRow {
+/** One stored execution (its idempotency key's expiry is kept with the key). Timestamps are epoch milliseconds. */
+export interface ExecutionRow extends Omit<NewExecutionRow, 'idempotencyExpiresAt'> {
   status: TaskExecutionStatus;
   /** Serialized output of `run` / `runParent`. */
   runOutput: string | null;
@@ -105,11 +114,32 @@ export interface ExecutionRow extends NewExecutionRow {
   finalizeTaskError: DurableExecutionErrorStorageValue | null;
   closeStatus: CloseStatus;
   updatedAt: number;
+  /**
+   * A child whose idempotency key another execution held: it runs no code, it waits for that
+   * execution and finishes with its outcome.
+   */
+  linkedExecutionId: string | null;
+}
+
+/** The limits of one task that a claim must keep, across every executor on the store. */
+export interface TaskFlowLimits {
+  taskId: string;
+  /** Running at once per concurrency key. */
+  concurrencyLimit: number | null;
+  /** Starts per period per rate key. */
+  rateLimit: { limit: number; periodMs: number } | null;
 }
 
 export interface ClaimRequest {
   /** Only executions of these tasks are claimed (tasks this executor has registered). */
   taskIds: readonly string[];
+  /**
+   * The limits of those of `taskIds` that have any: their executions are claimed, highest
+   * priority then oldest first, only within each key's free concurrency slots and rate budget;
+   * a rate-limited key out of budget has its due executions' startAt pushed to when its budget
+   * frees up.
+   */
+  flowLimits?: readonly TaskFlowLimits[];
   limit: number;
   now: number;
   /** Lease leeway added to the execution's own timeout. */
@@ -195,6 +225,13 @@ export interface ExternalTransaction {
   $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<unknown>;
 }
 
+/** What became of one row of an insert. */
+export interface InsertedExecution {
+  /** The row's own id, or, when its idempotency key was taken, the execution that holds it. */
+  executionId: string;
+  created: boolean;
+}
+
 export interface InsertOptions {
   /** Insert inside this transaction of the app's instead of committing on the store's own. */
   transaction?: ExternalTransaction;
@@ -206,7 +243,7 @@ export interface DurableStorage {
    * transaction, the store wakes executors (other processes and this one) only once it
    * commits; a store that cannot join such a transaction throws.
    */
-  insertExecutions(rows: NewExecutionRow[], options?: InsertOptions): Promise<void>;
+  insertExecutions(rows: NewExecutionRow[], options?: InsertOptions): Promise<InsertedExecution[]>;
 
   /**
    * Atomically moves up to `limit` due `ready` executions of `taskIds` to `running`, oldest

@@ -15,6 +15,12 @@ export interface WaitOptions {
 }
 
 export interface TaskHandle<TOutput> {
+  /**
+   * Whether the enqueue that returned this handle created the execution: false when its
+   * idempotency key was taken, and the handle is the existing execution's (and for handles
+   * from `getTaskHandle`).
+   */
+  readonly created: boolean;
   getTaskId(): string;
   getTaskExecutionId(): string;
   getTaskExecution(): Promise<TaskExecution<TOutput>>;
@@ -45,6 +51,8 @@ export interface HandleOptions<TOutput> {
    * skips the read and waits for the finish event (or a late one it remembers).
    */
   enqueued?: boolean;
+  /** @default false */
+  created?: boolean;
   /** @default strict `toTaskExecution`: a value that cannot be deserialized throws. */
   view?: ExecutionView<TOutput>;
 }
@@ -55,6 +63,7 @@ export function createTaskHandle<TOutput>(
   executionId: string,
   {
     enqueued = false,
+    created = false,
     view = (row, children) => toTaskExecution<TOutput>(deps.serializer, row, children),
   }: HandleOptions<TOutput> = {},
 ): TaskHandle<TOutput> {
@@ -70,42 +79,51 @@ export function createTaskHandle<TOutput>(
   };
 
   return {
+    created,
     getTaskId: () => taskId,
     getTaskExecutionId: () => executionId,
     getTaskExecution: read,
     cancel: () => deps.cancelExecution(executionId),
     async waitAndGetTaskFinishedExecution(options = {}) {
-      const signal = options.signal ? toCancelSignal(options.signal) : null;
-      const pollingIntervalMs = options.pollingIntervalMs ?? deps.defaultPollingIntervalMs;
-      for (;;) {
-        if (signal?.isCancelled()) throw new DurableExecutionCancelledError();
-        // Listen before reading, so a finish between the read and the wait is not missed.
-        const finishedOrTimeout = waitForFinish(
-          deps.events,
-          executionId,
-          pollingIntervalMs,
-          signal,
-        );
-        try {
-          const skipRead = knownActive && !deps.events.finishedRecently(executionId);
-          knownActive = false;
-          if (!skipRead) {
-            const execution = await read();
-            if (isFinishedStatus(execution.status)) {
-              return execution as FinishedTaskExecution<TOutput>;
-            }
-          }
-          // The finish event may carry the row as committed: then there is nothing to read.
-          const finishedRow = await finishedOrTimeout.promise;
-          if (finishedRow && isFinishedStatus(finishedRow.status)) {
-            return (await toExecution(finishedRow)) as FinishedTaskExecution<TOutput>;
-          }
-        } finally {
-          finishedOrTimeout.dispose();
-        }
-      }
+      const skipFirstRead = knownActive;
+      knownActive = false;
+      const row = await waitForFinishedRow(deps, executionId, { ...options, skipFirstRead });
+      return (await toExecution(row)) as FinishedTaskExecution<TOutput>;
     },
   };
+}
+
+/**
+ * The execution's row once it finished: read it, then wait for its finish event (which may
+ * carry the row) or the polling interval, and again. `skipFirstRead`: it is known active
+ * (just enqueued here), so only a finish already seen would make the first read worth it.
+ */
+export async function waitForFinishedRow(
+  deps: Pick<HandleDependencies, 'readExecution' | 'events' | 'defaultPollingIntervalMs'>,
+  executionId: string,
+  options: WaitOptions & { skipFirstRead?: boolean } = {},
+): Promise<ExecutionRow> {
+  const signal = options.signal ? toCancelSignal(options.signal) : null;
+  const pollingIntervalMs = options.pollingIntervalMs ?? deps.defaultPollingIntervalMs;
+  let skipRead = options.skipFirstRead === true;
+  for (;;) {
+    if (signal?.isCancelled()) throw new DurableExecutionCancelledError();
+    // Listen before reading, so a finish between the read and the wait is not missed.
+    const finishedOrTimeout = waitForFinish(deps.events, executionId, pollingIntervalMs, signal);
+    try {
+      if (!skipRead || deps.events.finishedRecently(executionId)) {
+        const row = await deps.readExecution(executionId);
+        if (!row) throw new DurableExecutionNotFoundError(`Execution ${executionId} not found`);
+        if (isFinishedStatus(row.status)) return row;
+      }
+      skipRead = false;
+      // The finish event may carry the row as committed: then there is nothing to read.
+      const finishedRow = await finishedOrTimeout.promise;
+      if (finishedRow && isFinishedStatus(finishedRow.status)) return finishedRow;
+    } finally {
+      finishedOrTimeout.dispose();
+    }
+  }
 }
 
 function waitForFinish(

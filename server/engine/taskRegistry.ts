@@ -4,6 +4,13 @@
  */
 import { DurableExecutionError, DurableExecutionNotFoundError } from './errors';
 import {
+  flowLimitsOf,
+  normalizeFlowControl,
+  type FlowControlOptions,
+  type TaskFlowControl,
+} from './flowControl';
+import type { TaskFlowLimits } from './storage';
+import {
   DurableOptionsError,
   normalizeRetryOptions,
   normalizeSleepMsBeforeRun,
@@ -31,12 +38,15 @@ export interface TaskDefinition {
   finalizeTaskId: string | null;
   /** What a parent does when a child does not complete ('failParent' for plain tasks). */
   onChildFailure: ChildFailurePolicy;
+  /** Concurrency and rate limits, with the key functions that count executions under keys. */
+  flow: TaskFlowControl;
 }
 
 /** Id and run options of a task definition; every error names the task (once its id is valid). */
-export function normalizeCommonOptions(options: CommonTaskOptions): {
+export function normalizeCommonOptions(options: CommonTaskOptions & FlowControlOptions<never>): {
   id: string;
   runOptions: ResolvedRunOptions;
+  flow: TaskFlowControl;
 } {
   if (typeof options !== 'object' || options === null) {
     throw new DurableOptionsError('Task options must be an object');
@@ -49,12 +59,14 @@ export function normalizeCommonOptions(options: CommonTaskOptions): {
       retryOptions: normalizeRetryOptions(options.retryOptions, id),
       sleepMsBeforeRun: normalizeSleepMsBeforeRun(options.sleepMsBeforeRun, id),
     },
+    flow: normalizeFlowControl(options, id),
   };
 }
 
 export class TaskRegistry {
   private readonly definitions = new Map<string, TaskDefinition>();
   private idsSnapshot: string[] = [];
+  private flowLimitsSnapshot: TaskFlowLimits[] = [];
 
   /**
    * Registers definitions that belong together (a parent and its inline finalize tasks):
@@ -81,6 +93,9 @@ export class TaskRegistry {
     }
     for (const definition of definitions) this.definitions.set(definition.id, definition);
     this.idsSnapshot = [...this.definitions.keys()];
+    this.flowLimitsSnapshot = [...this.definitions.values()].flatMap(
+      (definition) => flowLimitsOf(definition.id, definition.flow) ?? [],
+    );
   }
 
   has(taskId: string): boolean {
@@ -105,6 +120,11 @@ export class TaskRegistry {
   /** Registered ids: what this executor may claim. */
   taskIds(): readonly string[] {
     return this.idsSnapshot;
+  }
+
+  /** The limits of the registered tasks that have any, for every claim to keep. */
+  flowLimits(): readonly TaskFlowLimits[] {
+    return this.flowLimitsSnapshot;
   }
 }
 

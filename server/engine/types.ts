@@ -1,6 +1,7 @@
 /** Public types of the engine: statuses, task definitions, executions and run context. */
 import type { CancelSignal } from './cancelSignal';
 import type { DurableExecutionErrorStorageValue } from './errors';
+import type { FlowControlOptions } from './flowControl';
 import type { ExternalTransaction } from './storage';
 
 export const ACTIVE_STATUSES = [
@@ -46,6 +47,19 @@ export interface TaskEnqueueOptions {
   retryOptions?: TaskRetryOptions;
   sleepMsBeforeRun?: number;
   timeoutMs?: number;
+  /**
+   * Among due executions, higher priorities are claimed first (then the oldest startAt).
+   * An integer. @default 0, or the parent's priority for a child
+   */
+  priority?: number;
+  /**
+   * Unique per task while remembered: a second enqueue with the same key stores nothing and
+   * returns the first execution, whatever its state (a child with a taken key stands for that
+   * execution: it finishes with its outcome). At most 255 characters.
+   */
+  idempotencyKey?: string;
+  /** How long the key is remembered from the first enqueue. @default 24 hours */
+  idempotencyTtlMs?: number;
 }
 
 /** Options of `enqueueTask` / `enqueueTasks`: the run overrides, and where to insert. */
@@ -169,7 +183,8 @@ export interface CommonTaskOptions {
   sleepMsBeforeRun?: number;
 }
 
-export interface TaskOptions<TRunInput, TOutput> extends CommonTaskOptions {
+export interface TaskOptions<TRunInput, TOutput>
+  extends CommonTaskOptions, FlowControlOptions<TRunInput> {
   run: (ctx: TaskRunContext, input: TRunInput) => TOutput | Promise<TOutput>;
 }
 
@@ -177,7 +192,8 @@ export interface ParentTaskOptions<
   TRunInput,
   TRunOutput,
   TPolicy extends ChildFailurePolicy = 'failParent',
-> extends CommonTaskOptions {
+>
+  extends CommonTaskOptions, FlowControlOptions<TRunInput> {
   /** When a child does not complete. @default 'failParent' */
   onChildFailure?: TPolicy;
   runParent: (

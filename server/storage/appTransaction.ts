@@ -5,11 +5,11 @@
 import { DurableOptionsError, type ExternalTransaction } from '@/server/engine';
 import { driverErrorCode, toStorageError } from './errors';
 
-export async function insertIntoAppTransaction(
+export async function insertIntoAppTransaction<T>(
   tx: ExternalTransaction,
   provider: 'sqlite' | 'postgres',
-  insert: () => Promise<void>,
-): Promise<void> {
+  insert: () => Promise<T>,
+): Promise<T> {
   if (
     typeof tx !== 'object' ||
     tx === null ||
@@ -29,7 +29,7 @@ export async function insertIntoAppTransaction(
     );
   }
   try {
-    await insert();
+    return await insert();
   } catch (error) {
     const database = provider === 'sqlite' ? 'SQLite' : 'PostgreSQL';
     const failure = toStorageError(error, database);

@@ -18,12 +18,14 @@ export const LEGACY_MIGRATION = '20261129163210_init';
 export const LEGACY_BASELINE = { sqlite: '20261202000000_init', postgres: LEGACY_MIGRATION };
 
 /** The old layout's columns: every later column has a default. */
-const COLUMNS = `execution_id, task_id, status, run_input, run_output, output, error,
+export const LEGACY_COLUMNS = `execution_id, task_id, status, run_input, run_output, output, error,
   root_task_id, root_execution_id, parent_task_id, parent_execution_id, index_in_parent,
   is_finalize_task, retry_options, sleep_ms_before_run, timeout_ms, retry_attempts,
   recovery_attempts, start_at, ready_seq, started_at, finished_at, expires_at, lease_token,
   children_count, finished_children_count, children_tasks_errors, finalize_task_execution_id,
   finalize_task_id, finalize_task_error, close_status, created_at, updated_at`;
+
+const COLUMNS = LEGACY_COLUMNS;
 
 const HISTORY_ROW = `migration_name = '${LEGACY_MIGRATION}'
   AND finished_at IS NOT NULL AND rolled_back_at IS NULL`;

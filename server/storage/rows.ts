@@ -56,6 +56,11 @@ export interface DbExecutionRow {
   created_at: DbInt;
   updated_at: DbInt;
   on_child_failure: string;
+  priority: DbInt;
+  concurrency_key: string | null;
+  rate_key: string | null;
+  idempotency_key: string | null;
+  linked_execution_id: string | null;
 }
 
 export function toNumber(value: DbInt): number {
@@ -112,12 +117,22 @@ export function toExecutionRow(row: DbExecutionRow): ExecutionRow {
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
     onChildFailure: row.on_child_failure as ChildFailurePolicy,
+    priority: toNumber(row.priority),
+    concurrencyKey: row.concurrency_key,
+    rateKey: row.rate_key,
+    idempotencyKey: row.idempotency_key,
+    linkedExecutionId: row.linked_execution_id,
   };
 }
 
-/** Rows in claim order: oldest startAt first, then the order in which they became ready. */
+/**
+ * Rows in claim order: highest priority first, then oldest startAt, then the order in which
+ * they became ready.
+ */
 export function sortByReadyOrder(rows: DbExecutionRow[]): DbExecutionRow[] {
   return rows.sort((a, b) => {
+    const byPriority = toNumber(b.priority) - toNumber(a.priority);
+    if (byPriority !== 0) return byPriority;
     const byStart = toNumber(a.start_at) - toNumber(b.start_at);
     return byStart !== 0 ? byStart : toNumber(a.ready_seq) - toNumber(b.ready_seq);
   });
@@ -140,6 +155,13 @@ export interface NewRowJson {
   start_at: number;
   created_at: number;
   on_child_failure: ChildFailurePolicy;
+  priority: number;
+  concurrency_key: string | null;
+  rate_key: string | null;
+  idempotency_key: string | null;
+  idempotency_expires_at: number | null;
+  /** Set by the insert for a child whose idempotency key another execution holds. */
+  linked_execution_id: string | null;
   /** Position in the batch (1-based): the order in which the rows become ready. */
   ord: number;
   /** The execution whose guarded update must succeed for this row to be inserted. */
@@ -167,6 +189,12 @@ export function toNewRowJson(
     start_at: row.startAt,
     created_at: row.createdAt,
     on_child_failure: row.onChildFailure,
+    priority: row.priority,
+    concurrency_key: row.concurrencyKey,
+    rate_key: row.rateKey,
+    idempotency_key: row.idempotencyKey,
+    idempotency_expires_at: row.idempotencyExpiresAt,
+    linked_execution_id: null,
     ord,
     owner_execution_id: ownerExecutionId,
   };

@@ -13,6 +13,7 @@ import type {
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
+  InsertedExecution,
   InsertOptions,
   NewExecutionRow,
   ParentAdvance,
@@ -23,7 +24,7 @@ import type {
 } from '@/server/engine/storage';
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
-import { claimReady, nextDueAt } from './sql/claims';
+import { claimReady, claimsLimitedTasks, nextDueAt } from './sql/claims';
 import { closeExecution, completedChildrenResults } from './sql/closes';
 import type { Dialect, DialectStatements, SqlDriver } from './sql/dialect';
 import {
@@ -69,20 +70,31 @@ export class SqlStorage implements PrismaStorage {
     if (backend.subscribe) this.subscribe = backend.subscribe;
   }
 
-  async insertExecutions(rows: NewExecutionRow[], options: InsertOptions = {}): Promise<void> {
-    if (rows.length === 0) return;
+  async insertExecutions(
+    rows: NewExecutionRow[],
+    options: InsertOptions = {},
+  ): Promise<InsertedExecution[]> {
+    if (rows.length === 0) return [];
     const json = rows.map((row, index) => toNewRowJson(row, index + 1));
-    if (options.transaction) {
-      return insertIntoAppTransaction(options.transaction, this.provider, () =>
-        this.db.inAppTransaction(options.transaction!, this.backend.statements.insert(json, true)),
+    const now = Date.now();
+    const { transaction } = options;
+    if (transaction) {
+      return insertIntoAppTransaction(transaction, this.provider, () =>
+        this.db.inAppTransaction(transaction, this.backend.statements.insert(json, true, now)),
       );
     }
-    await this.db.atomic(() => this.backend.statements.insert(json, false)).catch(rethrowDuplicate);
+    return this.db
+      .atomic(() => this.backend.statements.insert(json, false, now))
+      .catch(rethrowDuplicate);
   }
 
   async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {
     if (request.taskIds.length === 0 || request.limit <= 0) return [];
-    const rows = await this.db.run(() => claimReady(this.d, request));
+    // Limited tasks are claimed in a transaction (./sql/claims.ts).
+    const program = () => claimReady(this.d, request);
+    const rows = await (claimsLimitedTasks(request)
+      ? this.db.transaction(program)
+      : this.db.run(program));
     return rows.map(toExecutionRow);
   }
 

@@ -30,6 +30,11 @@ async function storeUnreadableOutput(): Promise<string> {
       indexInParent: 0,
       isFinalizeTask: false,
       onChildFailure: 'failParent',
+      priority: 0,
+      concurrencyKey: null,
+      rateKey: null,
+      idempotencyKey: null,
+      idempotencyExpiresAt: null,
     };
     await storage.insertExecutions([row]);
     const [claimed] = await storage.claimReadyExecutions({

@@ -58,6 +58,11 @@ export function storedRootRow(taskId: string, runInput: string): NewExecutionRow
     indexInParent: 0,
     isFinalizeTask: false,
     onChildFailure: 'failParent',
+    priority: 0,
+    concurrencyKey: null,
+    rateKey: null,
+    idempotencyKey: null,
+    idempotencyExpiresAt: null,
   };
 }
 

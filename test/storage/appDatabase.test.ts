@@ -5,7 +5,7 @@
  * app's own Prisma transaction exists if and only if that transaction commits.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -102,11 +102,26 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
     const durablyTables = (await listTables(provider, url)).filter((t) => !appTables.includes(t));
     expect(durablyTables.sort()).toEqual(
       provider === 'sqlite'
-        ? ['durably_migrations', 'durably_task_executions']
-        : ['durably.migrations', 'durably.task_executions'],
+        ? [
+            'durably_idempotency_keys',
+            'durably_migrations',
+            'durably_rate_limit_starts',
+            'durably_task_executions',
+          ]
+        : [
+            'durably.idempotency_keys',
+            'durably.migrations',
+            'durably.rate_limit_starts',
+            'durably.task_executions',
+          ],
     );
     if (provider === 'postgres') {
       expect(appTables.every((table) => table.startsWith('public.'))).toBe(true);
+    } else {
+      // The README's external-tables list for the app's prisma.config.ts names them all.
+      const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+      const listed = /external: \[([^\]]*)\]/.exec(readme)?.[1] ?? '';
+      expect([...listed.matchAll(/'(\w+)'/g)].map((m) => m[1]).sort()).toEqual(durablyTables);
     }
 
     // Both run: the app writes through Prisma, Durably runs a task.

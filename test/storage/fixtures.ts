@@ -105,6 +105,11 @@ export function newRow(
     indexInParent: parent ? parent.index : 0,
     isFinalizeTask: false,
     onChildFailure: 'failParent',
+    priority: 0,
+    concurrencyKey: null,
+    rateKey: null,
+    idempotencyKey: null,
+    idempotencyExpiresAt: null,
     ...overrides,
   };
 }

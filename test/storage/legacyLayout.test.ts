@@ -13,7 +13,7 @@ import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DurableExecutor, type FinishedTaskExecution } from '@/server/engine';
 import { createPrismaStorage } from '@/server/storage';
-import { EXECUTION_COLUMNS } from '@/server/storage/sql/fragments';
+import { LEGACY_COLUMNS } from '@/server/storage/legacyLayout';
 import { listTables } from '@/test/app/appDatabase';
 import { createTestDatabase, withPgClient } from '@/test/helpers/postgres';
 import { silentLogger } from './fixtures';
@@ -178,7 +178,7 @@ async function legacyDatabase(provider: Provider, appMigration: boolean): Promis
     [randomUUID(), createHash('sha256').update(LEGACY_SQL[provider]).digest('hex'), LEGACY_INIT],
     ...(appMigration ? [[randomUUID(), 'c'.repeat(64), '20250101000000_app_users']] : []),
   ];
-  const columns = EXECUTION_COLUMNS.sql;
+  const columns = LEGACY_COLUMNS;
   const values = LEGACY_ROWS.map((row) => Object.values(row));
   const placeholders = (n: number, pg: boolean) =>
     `(${Array.from({ length: n }, (_, i) => (pg ? `$${i + 1}` : '?')).join(', ')})`;

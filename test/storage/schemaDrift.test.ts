@@ -54,7 +54,11 @@ function schemaIndexes(model: string): string[] {
   );
   return [...model.matchAll(/@@index\(\[([^\]]+)\], map: "(\w+)"\)/g)]
     .map(([, fields, name]) => {
-      const columns = fields!.split(',').map((field) => columnOf.get(field.trim()) ?? field.trim());
+      const columns = fields!.split(',').map((field) => {
+        // `priority(sort: Desc)` is a descending column.
+        const [, plain, desc] = /^\s*(\w+)(\(sort: Desc\))?\s*$/.exec(field) ?? [];
+        return `${columnOf.get(plain!) ?? plain}${desc ? 'DESC' : ''}`;
+      });
       return `${name}(${columns.join(',')})`;
     })
     .sort();
@@ -85,10 +89,16 @@ function migrationColumns(sql: string): Column[] {
     .concat(addedColumns(sql));
 }
 
+/** The task_executions indexes the migrations leave, in order: later drops remove earlier ones. */
 function migrationIndexes(sql: string): string[] {
-  return [...sql.matchAll(/CREATE INDEX "(\w+)" ON "(?:durably_)?task_executions"\(([^)]+)\)/g)]
-    .map(([, name, columns]) => `${name}(${columns!.replaceAll('"', '').replaceAll(' ', '')})`)
-    .sort();
+  const indexes = new Map<string, string>();
+  const statements =
+    /CREATE INDEX "(\w+)" ON "(?:durably_)?task_executions"\(([^;]+)\);|DROP INDEX "(\w+)";/g;
+  for (const [, name, columns, dropped] of sql.matchAll(statements)) {
+    if (dropped) indexes.delete(dropped);
+    else indexes.set(name!, columns!.replaceAll('"', '').replaceAll(' ', ''));
+  }
+  return [...indexes].map(([name, columns]) => `${name}(${columns})`).sort();
 }
 
 describe('schema drift', () => {

@@ -23,9 +23,8 @@ function orNotFound<T>(value: T | null, id: string): T {
 export const executionsRouter = createTRPCRouter({
   enqueue: adminProcedure.input(enqueueInputSchema).mutation(async ({ ctx, input }) => {
     const { executor } = await ctx.getDurably();
-    return {
-      executionId: await executor.enqueueTaskById(input.taskId, input.input, input.options),
-    };
+    // `created` is false when the idempotency key was taken: the id is the existing execution's.
+    return executor.enqueueTaskById(input.taskId, input.input, input.options);
   }),
 
   get: publicProcedure
@@ -64,7 +63,8 @@ export const executionsRouter = createTRPCRouter({
         message: `The input of execution ${input.executionId} cannot be read (${execution.runInput.error}), so it cannot be rerun`,
       });
     }
-    return { executionId: await executor.enqueueTaskById(execution.taskId, execution.runInput) };
+    const { executionId } = await executor.enqueueTaskById(execution.taskId, execution.runInput);
+    return { executionId };
   }),
 
   list: publicProcedure

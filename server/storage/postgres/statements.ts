@@ -3,12 +3,13 @@
  * without a transaction), announcing its changes with NOTIFY, which PostgreSQL delivers when
  * the statement commits, so announcing costs no round trip of its own.
  */
-import { sqltag as sql } from '@prisma/client/runtime/client';
+import { empty, sqltag as sql } from '@prisma/client/runtime/client';
 import { toNewRowJson, type DbExecutionRow } from '../rows';
 import { advanceParentUpdate } from '../sql/advances';
 import type { ClosedChild } from '../sql/closes';
 import type { DialectStatements } from '../sql/dialect';
 import { ACTIVE_STATUS_LIST, bigint, EXECUTION_COLUMNS, text } from '../sql/fragments';
+import { keysOf, resolveRoots, upsertKeysSql, type KeyHolder } from '../sql/idempotency';
 import { insertRowsSql } from '../sql/inserts';
 import { execute, queryRows } from '../sql/program';
 import { runResultsUpdate } from '../sql/runResults';
@@ -38,23 +39,55 @@ export function postgresStatements(d: PostgresDialect, origin: string): DialectS
     JSON.stringify(marked ? { type: 'work_ready', origin } : { type: 'work_ready' });
 
   return {
-    *insert(rows, fromApp) {
-      if (rows.length === 0) return;
-      // Run for its effects: its one row is pg_notify's void, which the app's client would
-      // refuse to read back.
-      yield* execute(sql`
-        WITH inserted AS (${insertRowsSql(d, rows)})
-        SELECT pg_notify(${channel}, ${text(workReady(!fromApp))})`);
+    *insert(rows, fromApp, now) {
+      const note = text(workReady(!fromApp));
+      const keys = keysOf(rows);
+      if (keys.length === 0) {
+        // Run for its effects: its one row is pg_notify's void, which the app's client would
+        // refuse to read back.
+        yield* execute(sql`
+          WITH inserted AS (${insertRowsSql(d, rows)})
+          SELECT pg_notify(${channel}, ${note})`);
+        return resolveRoots(rows, []).results;
+      }
+      const taken = sql`r.idempotency_key IS NULL OR r.execution_id IN (SELECT execution_id FROM keys)`;
+      const holders = yield* queryRows<KeyHolder | { task_id: null }>(sql`
+        WITH keys AS (${upsertKeysSql(d, keys, now)}),
+        inserted AS (${insertRowsSql(d, rows, taken)}),
+        note AS (SELECT pg_notify(${channel}, ${note}) AS sent)
+        SELECT task_id, idempotency_key, execution_id FROM keys
+        -- One more row, so that the notification is sent (and a text, which any client reads).
+        UNION ALL SELECT NULL, NULL, CAST(count(*) AS text) FROM note`);
+      return resolveRoots(
+        rows,
+        holders.filter((row): row is KeyHolder => row.task_id !== null),
+      ).results;
     },
 
     applyRunResults({ updates, newRows }, now) {
-      const insertChildren = insertRowsSql(
-        d,
-        newRows,
-        sql`r.owner_execution_id IN (SELECT execution_id FROM upd)`,
-      );
+      const owned = sql`r.owner_execution_id IN (SELECT execution_id FROM upd)`;
+      const keys = keysOf(newRows);
+      // Children with idempotency keys take them in the same statement; one whose key another
+      // execution holds is linked to it (only then is the statement any longer).
+      const childKeys =
+        keys.length === 0
+          ? empty
+          : sql`child_keys AS (${upsertKeysSql(
+              d,
+              keys,
+              now,
+              sql`k.owner_execution_id IN (SELECT execution_id FROM upd)`,
+            )}),`;
+      const linked =
+        keys.length === 0
+          ? undefined
+          : sql`NULLIF((SELECT ck.execution_id FROM child_keys AS ck
+              WHERE ck.task_id = r.task_id AND ck.idempotency_key = r.idempotency_key),
+              r.execution_id)`;
+      const insertChildren = insertRowsSql(d, newRows, owned, linked);
       return queryRows<DbExecutionRow>(sql`
         WITH upd AS (${runResultsUpdate(d, updates, now)}),
+        ${childKeys}
         ins AS (${insertChildren}),
         finished AS (
           SELECT execution_id, row_to_json(upd)::text AS row_json FROM upd

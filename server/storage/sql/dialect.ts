@@ -5,7 +5,11 @@
  * ../sqlite/dialect.ts and ../postgres/dialect.ts implement it.
  */
 import type { Sql } from '@prisma/client/runtime/client';
-import type { ExternalTransaction, ParentAdvance } from '@/server/engine/storage';
+import type {
+  ExternalTransaction,
+  InsertedExecution,
+  ParentAdvance,
+} from '@/server/engine/storage';
 import type { DbExecutionRow, NewRowJson } from '../rows';
 import type { ClosedChild } from './closes';
 import type { Program, ProgramFactory } from './program';
@@ -20,6 +24,16 @@ export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
   /** Durably's executions table, qualified by its namespace (a schema or a table prefix). */
   readonly executions: Sql;
+  /** Idempotency keys per task (./idempotency.ts). */
+  readonly idempotencyKeys: Sql;
+  /** Starts of rate-limited executions (./claims.ts). */
+  readonly rateLimitStarts: Sql;
+  /**
+   * A statement, first in a claim's transaction, that serialises claims of these tasks
+   * across transactions (PostgreSQL: advisory locks); null where writers are serialised
+   * anyway (SQLite's write lock).
+   */
+  lockTasks(taskIds: readonly string[]): Sql | null;
   /**
    * The ready-order value of a row becoming ready in this statement; `ordinal` (1-based, in
    * the statement's order) keeps FIFO order among the rows of one statement.
@@ -51,8 +65,11 @@ export interface Dialect {
  * them with `SqlDriver.atomic`.
  */
 export interface DialectStatements {
-  /** Inserts new rows; `fromApp`: inside the app's transaction, so wake this process too. */
-  insert(rows: NewRowJson[], fromApp: boolean): Program<void>;
+  /**
+   * Inserts new roots, taking their idempotency keys; what each row became, in order.
+   * `fromApp`: inside the app's transaction, so this process must be woken too.
+   */
+  insert(rows: NewRowJson[], fromApp: boolean, now: number): Program<InsertedExecution[]>;
   /** The plan's guarded update, then the children / finalize rows of the results applied. */
   applyRunResults(plan: RunResultsPlan, now: number): Program<DbExecutionRow[]>;
   /** Closes the completed children of a batch and counts them in their parents. */

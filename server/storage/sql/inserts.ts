@@ -22,21 +22,33 @@ export const NEW_ROW_FIELDS: Fields = [
   ['start_at', 'bigint'],
   ['created_at', 'bigint'],
   ['on_child_failure', 'text'],
+  ['priority', 'integer'],
+  ['concurrency_key', 'text'],
+  ['rate_key', 'text'],
+  ['idempotency_key', 'text'],
+  ['idempotency_expires_at', 'bigint'],
+  ['linked_execution_id', 'text'],
   ['ord', 'integer'],
   ['owner_execution_id', 'text'],
 ];
 
 /**
  * `INSERT ... SELECT` of a JSON batch of new rows, in batch order, optionally only those
- * matching `where` (over the batch alias `r`).
+ * matching `where` (over the batch alias `r`); `linked` gives linked_execution_id.
  */
-export function insertRowsSql(d: Dialect, rows: NewRowJson[], where: Sql = sql`1 = 1`): Sql {
+export function insertRowsSql(
+  d: Dialect,
+  rows: NewRowJson[],
+  where: Sql = sql`1 = 1`,
+  linked: Sql = sql`r.linked_execution_id`,
+): Sql {
   return sql`
     INSERT INTO ${d.executions} ${INSERT_COLUMNS}
     SELECT r.execution_id, r.task_id, 'ready', r.run_input, r.root_task_id, r.root_execution_id,
       r.parent_task_id, r.parent_execution_id, r.index_in_parent, r.is_finalize_task,
       r.retry_options, r.sleep_ms_before_run, r.timeout_ms, 0, 0, r.start_at,
-      ${d.readySeq(sql`r.ord`)}, 0, 0, 0, 'idle', r.created_at, r.created_at, r.on_child_failure
+      ${d.readySeq(sql`r.ord`)}, 0, 0, 0, 'idle', r.created_at, r.created_at, r.on_child_failure,
+      r.priority, r.concurrency_key, r.rate_key, r.idempotency_key, ${linked}
     FROM ${d.jsonRecords(JSON.stringify(rows), 'r', NEW_ROW_FIELDS)}
     WHERE ${where}
     ORDER BY r.ord`;

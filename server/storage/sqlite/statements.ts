@@ -10,15 +10,26 @@ import type { ClosedChild } from '../sql/closes';
 import type { DialectStatements } from '../sql/dialect';
 import { bigint } from '../sql/fragments';
 import { insertRowsSql } from '../sql/inserts';
+import {
+  keysOf,
+  linkChildren,
+  resolveRoots,
+  upsertKeysSql,
+  type KeyHolder,
+} from '../sql/idempotency';
 import { execute, queryRows } from '../sql/program';
 import { runResultsUpdate } from '../sql/runResults';
 import { sqliteDialect as d } from './dialect';
 
 export const sqliteStatements: DialectStatements = {
-  *insert(rows) {
-    // Another connection's commit (the app's transaction's too) reaches executors through
-    // the change feed (./changeFeed.ts): nothing to announce here.
-    if (rows.length > 0) yield* execute(insertRowsSql(d, rows));
+  // Another connection's commit (the app's transaction's too) reaches executors through the
+  // change feed (./changeFeed.ts): nothing to announce here.
+  *insert(rows, _fromApp, now) {
+    const keys = keysOf(rows);
+    const holders = keys.length > 0 ? yield* queryRows<KeyHolder>(upsertKeysSql(d, keys, now)) : [];
+    const { toInsert, results } = resolveRoots(rows, holders);
+    if (toInsert.length > 0) yield* execute(insertRowsSql(d, toInsert));
+    return results;
   },
 
   *applyRunResults({ updates, newRows }, now) {
@@ -26,9 +37,13 @@ export const sqliteStatements: DialectStatements = {
     if (applied.length > 0 && newRows.length > 0) {
       // The owners' updates above are what guard these rows.
       const owners = new Set(applied.map((row) => row.execution_id));
-      const owned = newRows.filter(
+      let owned = newRows.filter(
         (row) => row.owner_execution_id !== null && owners.has(row.owner_execution_id),
       );
+      const keys = keysOf(owned);
+      if (keys.length > 0) {
+        owned = linkChildren(owned, yield* queryRows<KeyHolder>(upsertKeysSql(d, keys, now)));
+      }
       if (owned.length > 0) yield* execute(insertRowsSql(d, owned));
     }
     return applied;
