@@ -355,8 +355,9 @@ describe('children-failure policy types', () => {
         timeoutMs: 1000,
         run: (_ctx, { childrenTasksOutputs }) => {
           expectTypeOf(childrenTasksOutputs).toEqualTypeOf<ChildTaskOutput[]>();
+          const first = childrenTasksOutputs[0];
           // @ts-expect-error entries of a failParent parent are all completed: no status
-          return childrenTasksOutputs.map((entry) => entry.status);
+          return first?.status === 'completed';
         },
       },
     });
