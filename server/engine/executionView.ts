@@ -89,6 +89,11 @@ export function toTaskExecution<TOutput>(
     timeoutMs: row.timeoutMs,
     retryAttempts: row.retryAttempts,
     recoveryAttempts: row.recoveryAttempts,
+    priority: row.priority,
+    ...(row.idempotencyKey === null ? {} : { idempotencyKey: row.idempotencyKey }),
+    ...(row.concurrencyKey === null ? {} : { concurrencyKey: row.concurrencyKey }),
+    ...(row.rateKey === null ? {} : { rateKey: row.rateKey }),
+    ...(row.linkedExecutionId === null ? {} : { linkedExecutionId: row.linkedExecutionId }),
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
     ...(row.rootExecutionId && row.rootTaskId

@@ -305,6 +305,16 @@ interface TaskExecutionBase {
   timeoutMs: number;
   retryAttempts: number;
   recoveryAttempts: number;
+  /** Higher is claimed first among due executions. */
+  priority: number;
+  /** The enqueue's idempotency key, when it had one. */
+  idempotencyKey?: string;
+  /** What the task's concurrency limit counts it under ('' for the whole task). */
+  concurrencyKey?: string;
+  /** What the task's rate limit counts it under ('' for the whole task). */
+  rateKey?: string;
+  /** A child whose idempotency key this other execution held: it finishes with its outcome. */
+  linkedExecutionId?: string;
   createdAt: Date;
   updatedAt: Date;
   startedAt?: Date;

@@ -10,6 +10,7 @@ import { describeChildFailurePolicy } from './childFailurePolicy';
 import { describeCascadeCancel } from './cascadeCancel';
 import { describeClaims } from './claims';
 import { describeFinalize } from './finalize';
+import { describeFlowControl } from './flowControl';
 import { describeHandles } from './handles';
 import { describeInlineFinalize } from './inlineFinalize';
 import type { EngineStoreFactory } from './harness';
@@ -43,6 +44,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeFinalize(factory);
     describeInlineFinalize(factory);
     describeChildFailurePolicy(factory);
+    describeFlowControl(factory);
     describeCascadeCancel(factory);
     describeTrees(factory);
     describeSequential(factory);
