@@ -14,6 +14,8 @@ export interface RunRecord {
   worker: string;
   event: 'start' | 'end' | 'cancelled';
   at: number;
+  /** The concurrency key of a limited run. */
+  key?: string;
 }
 
 export type Recorder = (record: Omit<RunRecord, 'worker' | 'at'>) => void;
@@ -136,5 +138,18 @@ export function defineWorkload(executor: DurableExecutor, record: Recorder) {
       return 'cancelled';
     },
   });
-  return { leaf, parent, hang };
+  /** At most 3 at once per key, across every process (recorded with its key). */
+  const limited = executor.task({
+    id: 'mp_limited',
+    timeoutMs: 20_000,
+    concurrency: { limit: 3, key: (input: { key: string; sleepMs: number }) => input.key },
+    run: async (ctx, input: { key: string; sleepMs: number }) => {
+      const base = { executionId: ctx.executionId, taskId: ctx.taskId, attempt: ctx.attempt };
+      record({ ...base, event: 'start', key: input.key });
+      await sleep(input.sleepMs, ctx.cancelSignal.abortSignal);
+      record({ ...base, event: 'end', key: input.key });
+      return input.key;
+    },
+  });
+  return { leaf, parent, hang, limited };
 }
