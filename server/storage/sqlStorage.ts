@@ -24,7 +24,7 @@ import type {
 } from '@/server/engine/storage';
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
-import { claimReady, claimsLimitedTasks, nextDueAt } from './sql/claims';
+import { claimReady, claimsRateLimitedTasks, nextDueAt } from './sql/claims';
 import { closeExecution, completedChildrenResults } from './sql/closes';
 import type { Dialect, DialectStatements, SqlDriver } from './sql/dialect';
 import {
@@ -90,9 +90,9 @@ export class SqlStorage implements PrismaStorage {
 
   async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {
     if (request.taskIds.length === 0 || request.limit <= 0) return [];
-    // Limited tasks are claimed in a transaction (./sql/claims.ts).
+    // Rate-limited claims record their starts in the same transaction (./sql/claims.ts).
     const program = () => claimReady(this.d, request);
-    const rows = await (claimsLimitedTasks(request)
+    const rows = await (claimsRateLimitedTasks(request)
       ? this.db.transaction(program)
       : this.db.run(program));
     return rows.map(toExecutionRow);

@@ -45,6 +45,36 @@ export function describeStorage(name: string, createFixture: () => StorageFixtur
       expect(new Set(claimed).size).toBe(500);
     });
 
+    it('never lets concurrent claims overshoot a concurrency or rate limit', async () => {
+      const storage = await fixture.open();
+      const rows = Array.from({ length: 60 }, (_, i) =>
+        newRow(`l${i}`, i % 2 ? 'lim' : 'rate', {
+          concurrencyKey: i % 2 ? 'k' : null,
+          rateKey: i % 2 ? null : 'r',
+        }),
+      );
+      await storage.insertExecutions(rows);
+      const stores = [storage, ...(await Promise.all([1, 2, 3].map(() => fixture.openSibling())))];
+      const flowLimits = [
+        { taskId: 'lim', concurrencyLimit: 3, rateLimit: null },
+        { taskId: 'rate', concurrencyLimit: null, rateLimit: { limit: 4, periodMs: 60_000 } },
+      ];
+      const claims = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          stores[i % stores.length]!.claimReadyExecutions({
+            taskIds: ['lim', 'rate'],
+            flowLimits,
+            limit: 10,
+            now: T0,
+            expireMs: 60_000,
+          }),
+        ),
+      );
+      const claimed = claims.flat();
+      expect(claimed.filter((row) => row.taskId === 'lim')).toHaveLength(3);
+      expect(claimed.filter((row) => row.taskId === 'rate')).toHaveLength(4);
+    });
+
     it('claims oldest startAt first, FIFO among equal startAt', async () => {
       const storage = await fixture.open();
       await storage.insertExecutions([newRow('x1', 'a', { startAt: T0 + 2 })]);

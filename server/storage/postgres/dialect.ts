@@ -42,11 +42,6 @@ export function postgresDialect(schema: string = DEFAULT_SCHEMA): PostgresDialec
     executions: raw(`"${schema}"."task_executions"`),
     idempotencyKeys: raw(`"${schema}"."idempotency_keys"`),
     rateLimitStarts: raw(`"${schema}"."rate_limit_starts"`),
-    // Sorted, so that two claims lock shared tasks in one order and never deadlock.
-    lockTasks: (taskIds) =>
-      sql`SELECT pg_advisory_xact_lock(hashtext(id)) FROM (
-        SELECT unnest(CAST(${[...taskIds].sort().map((id) => `durably:${schema}:${id}`)} AS text[])) AS id
-        ORDER BY 1) AS ids`,
     // A sequence, not MAX(ready_seq) + n, which concurrent transactions would race on.
     readySeq: () => raw(`nextval('${readySeqName}')`),
     inList: (column, values) => sql`${column} = ANY(CAST(${[...values]} AS text[]))`,

@@ -2,12 +2,15 @@
  * Claiming due executions, and when the next one is due.
  *
  * The claim order is highest priority, then oldest startAt, then the order rows became ready.
- * Tasks without limits are claimed by one statement. Tasks with concurrency or rate limits are
- * claimed in a transaction that first serialises the claims of those tasks (PostgreSQL:
- * advisory locks; SQLite: its write lock already does), so that the running executions and
- * starts it counts, in a statement that starts after the lock, include every other claim's:
- * the limits hold exactly across executors. Within it, each key contributes at most its free
- * slots and budget, so a busy key never holds back other keys or tasks.
+ * A claim is one statement. For limited tasks it counts each key's running executions and
+ * recent starts and takes, per key, only the top-ranked due rows that fit, all from one
+ * snapshot. That keeps the limits exact across executors without locks: two claims racing on
+ * one key rank the same rows, so the later one, finding them claimed when its update reaches
+ * them (PostgreSQL re-checks `status = 'ready'` on the latest version), takes none of them;
+ * and a claim whose snapshot includes the other's commit counts its running rows. SQLite's
+ * write lock serialises claims anyway. A busy key contributes nothing, so it never holds back
+ * other keys or tasks. Rate-limited claims record their starts (and push what is out of
+ * budget) in the same transaction as the claim.
  */
 import { sqltag as sql } from '@prisma/client/runtime/client';
 import type { Sql } from '@prisma/client/runtime/client';
@@ -25,9 +28,9 @@ const LIMIT_FIELDS: Fields = [
   ['period_ms', 'bigint'],
 ];
 
-/** Whether a claim of `request` needs a transaction (it takes from limited tasks). */
-export function claimsLimitedTasks(request: ClaimRequest): boolean {
-  return limitsOf(request).length > 0;
+/** Whether a claim of `request` needs a transaction (it records rate-limited starts). */
+export function claimsRateLimitedTasks(request: ClaimRequest): boolean {
+  return limitsOf(request).some((limit) => limit.rateLimit);
 }
 
 export function* claimReady(d: Dialect, request: ClaimRequest): Program<DbExecutionRow[]> {
@@ -35,8 +38,6 @@ export function* claimReady(d: Dialect, request: ClaimRequest): Program<DbExecut
   if (limits.length === 0) {
     return sortByReadyOrder(yield* queryRows<DbExecutionRow>(plainClaim(d, request)));
   }
-  const lock = d.lockTasks(limits.map((limit) => limit.taskId));
-  if (lock) yield* queryRows(lock);
   const rows = sortByReadyOrder(yield* queryRows<DbExecutionRow>(limitedClaim(d, request, limits)));
   if (limits.some((limit) => limit.rateLimit)) {
     const starts = recordStarts(d, limits, rows, request.now);

@@ -29,12 +29,6 @@ export interface Dialect {
   /** Starts of rate-limited executions (./claims.ts). */
   readonly rateLimitStarts: Sql;
   /**
-   * A statement, first in a claim's transaction, that serialises claims of these tasks
-   * across transactions (PostgreSQL: advisory locks); null where writers are serialised
-   * anyway (SQLite's write lock).
-   */
-  lockTasks(taskIds: readonly string[]): Sql | null;
-  /**
    * The ready-order value of a row becoming ready in this statement; `ordinal` (1-based, in
    * the statement's order) keeps FIFO order among the rows of one statement.
    */

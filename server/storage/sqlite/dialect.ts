@@ -22,7 +22,6 @@ export const sqliteDialect: Dialect = {
   executions,
   idempotencyKeys: sqliteTable('idempotency_keys'),
   rateLimitStarts: sqliteTable('rate_limit_starts'),
-  lockTasks: () => null,
   readySeq: (ordinal) => sql`(SELECT COALESCE(MAX(ready_seq), 0) FROM ${executions}) + ${ordinal}`,
   inList: (column, values) =>
     sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
