@@ -152,6 +152,19 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
+/** Why a ready execution is not running yet, when flow control holds it back. */
+function WaitReason({ executionId }: { executionId: string }) {
+  const trpc = useTRPC();
+  const reason = useQuery(trpc.executions.waitReason.queryOptions({ executionId })).data?.reason;
+  if (!reason) return null;
+  return (
+    <>
+      <dt>Waiting</dt>
+      <dd>{reason}</dd>
+    </>
+  );
+}
+
 function ErrorSection({ execution }: { execution: Details }) {
   if (!execution.error) return null;
   const retrying = isActiveStatus(execution.status);
@@ -209,6 +222,38 @@ function Facts({
       </dd>
       <dt>Retry policy</dt>
       <dd>{describeRetry(retry)}</dd>
+      <dt>Priority</dt>
+      <dd>{execution.priority}</dd>
+      {execution.idempotencyKey !== undefined && (
+        <>
+          <dt>Idempotency key</dt>
+          <dd className="mono">{execution.idempotencyKey}</dd>
+        </>
+      )}
+      {execution.concurrencyKey !== undefined && (
+        <>
+          <dt>Concurrency key</dt>
+          <dd className="mono">{execution.concurrencyKey || 'all (the whole task)'}</dd>
+        </>
+      )}
+      {execution.rateKey !== undefined && (
+        <>
+          <dt>Rate key</dt>
+          <dd className="mono">{execution.rateKey || 'all (the whole task)'}</dd>
+        </>
+      )}
+      {execution.linkedExecutionId !== undefined && (
+        <>
+          <dt>Stands for</dt>
+          <dd>
+            {link(execution.linkedExecutionId)}{' '}
+            <span className="muted">
+              (its idempotency key was taken: it finishes with that one)
+            </span>
+          </dd>
+        </>
+      )}
+      {execution.status === 'ready' && <WaitReason executionId={execution.executionId} />}
       <dt>Timeout</dt>
       <dd>{formatDuration(execution.timeoutMs)}</dd>
       {execution.sleepMsBeforeRun > 0 && (

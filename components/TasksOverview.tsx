@@ -43,6 +43,28 @@ export function TasksOverview() {
   );
 }
 
+/** A limit's current use: the busiest keys, as "tenant-42: 2 of 2 running". */
+function KeyUse({
+  usage,
+  limit,
+  what,
+}: {
+  usage: { key: string; count: number }[];
+  limit: number;
+  what: string;
+}) {
+  if (usage.length === 0) return <span className="muted"> · none {what} now</span>;
+  return (
+    <ul className="key-use">
+      {usage.map(({ key, count }) => (
+        <li key={key}>
+          <span className="mono">{key === '' ? 'all' : key}</span>: {count} of {limit} {what}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function TaskCard({
   task,
   stats,
@@ -86,6 +108,34 @@ function TaskCard({
         <dd>{describeRetry(task.retryOptions)}</dd>
         <dt>Delay before run</dt>
         <dd>{task.sleepMsBeforeRun ? formatDuration(task.sleepMsBeforeRun) : 'none'}</dd>
+        {task.flow?.concurrency && (
+          <>
+            <dt>Concurrency</dt>
+            <dd>
+              {task.flow.concurrency.limit} at once
+              {task.flow.concurrency.perKey ? ' per key' : ''}
+              <KeyUse
+                usage={task.flow.concurrency.running}
+                limit={task.flow.concurrency.limit}
+                what="running"
+              />
+            </dd>
+          </>
+        )}
+        {task.flow?.rateLimit && (
+          <>
+            <dt>Rate limit</dt>
+            <dd>
+              {task.flow.rateLimit.limit} per {formatDuration(task.flow.rateLimit.periodMs)}
+              {task.flow.rateLimit.perKey ? ' per key' : ''}
+              <KeyUse
+                usage={task.flow.rateLimit.started}
+                limit={task.flow.rateLimit.limit}
+                what="started"
+              />
+            </dd>
+          </>
+        )}
       </dl>
       <p className="task-counts" aria-label={`Executions of ${task.id} by status`}>
         {counts.size === 0 ? (

@@ -44,6 +44,7 @@ export const enqueueInputSchema = z.discriminatedUnion('taskId', [
   variant('flaky'),
   variant('fanOut'),
   variant('bestEffort'),
+  variant('tenantSleep'),
   variant('pipeline'),
   variant('processFile'),
 ]);

@@ -6,6 +6,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Batcher } from './batcher';
 import { Closer } from './closer';
 import { Enqueuer, type EnqueueItem } from './enqueuer';
+import { describeWaiting, flowStatus, type TaskFlowStatus } from './flowStatus';
 import {
   CASCADE_CANCELLED_ERROR,
   type DurableStorage,
@@ -314,6 +315,22 @@ export class DurableExecutor {
 
   getExecutionStats(): Promise<ExecutionStats> {
     return this.queries.stats();
+  }
+
+  /** Each limited task's limits and their use per key (busiest keys first). */
+  getFlowStatus(): Promise<TaskFlowStatus[]> {
+    return flowStatus(this.flowQueries(), this.registry, Date.now());
+  }
+
+  /** Why a ready execution is not running yet (a full concurrency slot, a spent rate budget). */
+  describeWaiting(execution: TaskExecution<unknown>): Promise<string | null> {
+    return describeWaiting(this.flowQueries(), this.registry, execution, Date.now());
+  }
+
+  private flowQueries(): Pick<DurableStorageQueries, 'getFlowUsage'> {
+    const { getFlowUsage } = this.storage;
+    if (!getFlowUsage) throw new Error('This store has no dashboard queries');
+    return { getFlowUsage: (query) => getFlowUsage.call(this.storage, query) };
   }
 
   /** Listens to execution changes (for live views). Returns the unsubscribe. */

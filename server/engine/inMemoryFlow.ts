@@ -6,7 +6,13 @@
  */
 import type { InMemoryRows } from './inMemoryRows';
 import { claimsBefore, type ReadyEntry } from './readyQueue';
-import type { InsertedExecution, NewExecutionRow, TaskFlowLimits } from './storage';
+import type {
+  FlowUsage,
+  FlowUsageQuery,
+  InsertedExecution,
+  NewExecutionRow,
+  TaskFlowLimits,
+} from './storage';
 
 export class InMemoryFlow {
   private readonly keys = new Map<string, { executionId: string; expiresAt: number }>();
@@ -96,6 +102,36 @@ export class InMemoryFlow {
       }
     }
     return pushed;
+  }
+
+  /** Running executions per concurrency key, starts within the period per rate key. */
+  usage({ limits, now, keys }: FlowUsageQuery): FlowUsage[] {
+    const usage: FlowUsage[] = [];
+    const wanted = (key: string) => !keys || keys.includes(key);
+    for (const limit of limits) {
+      if (limit.concurrencyLimit !== null) {
+        const counts = new Map<string, number>();
+        for (const row of this.rows.running(limit.taskId)) {
+          if (row.expiresAt !== null && row.expiresAt < now) continue;
+          const key = row.concurrencyKey ?? '';
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        for (const [key, count] of counts) {
+          if (wanted(key)) usage.push({ taskId: limit.taskId, kind: 'concurrency', key, count });
+        }
+      }
+      if (limit.rateLimit) {
+        const prefix = keyId(limit.taskId, '');
+        for (const id of this.starts.keys()) {
+          if (!id.startsWith(prefix)) continue;
+          const key = id.slice(prefix.length);
+          const count = this.startsWithin(limit, key, now).length;
+          if (count > 0 && wanted(key))
+            usage.push({ taskId: limit.taskId, kind: 'rate', key, count });
+        }
+      }
+    }
+    return usage.sort((a, b) => b.count - a.count);
   }
 
   /** Start times of the key within its period before `now` (older ones are dropped). */

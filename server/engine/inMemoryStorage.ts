@@ -21,6 +21,8 @@ import type {
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
+  FlowUsage,
+  FlowUsageQuery,
   InsertedExecution,
   InsertOptions,
   NewExecutionRow,
@@ -193,5 +195,9 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
 
   getExecutionStats(): Promise<ExecutionStats> {
     return Promise.resolve(this.rows.queries.stats());
+  }
+
+  getFlowUsage(query: FlowUsageQuery): Promise<FlowUsage[]> {
+    return Promise.resolve(this.flow.usage(query));
   }
 }

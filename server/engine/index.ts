@@ -1,5 +1,13 @@
 /** The engine's public face. */
 export { DurableExecutor, type RegisteredTaskInfo } from './executor';
+export type { KeyUsage, TaskFlowStatus } from './flowStatus';
+export {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  MAX_KEY_LENGTH,
+  type ConcurrencyOptions,
+  type FlowControlOptions,
+  type RateLimitOptions,
+} from './flowControl';
 export type { ExecutionPage } from './executionQueries';
 export {
   isUnreadableValue,

@@ -341,6 +341,23 @@ export interface ExecutionListQuery {
   limit: number;
 }
 
+/** How much of each limited task's concurrency and rate budget is in use, per key. */
+export interface FlowUsage {
+  taskId: string;
+  kind: 'concurrency' | 'rate';
+  /** '' for a limit over the whole task. */
+  key: string;
+  /** Running executions (concurrency), or starts within the period (rate). */
+  count: number;
+}
+
+export interface FlowUsageQuery {
+  limits: readonly TaskFlowLimits[];
+  now: number;
+  /** Only these keys (of either kind); all keys otherwise. */
+  keys?: readonly string[];
+}
+
 export interface ExecutionStats {
   byStatus: Partial<Record<TaskExecutionStatus, number>>;
   byTask: { taskId: string; status: TaskExecutionStatus; count: number }[];
@@ -353,4 +370,6 @@ export interface DurableStorageQueries {
   /** The root and every execution whose rootExecutionId is it. */
   getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]>;
   getExecutionStats(): Promise<ExecutionStats>;
+  /** Concurrency slots and rate budget in use, per limited task and key. */
+  getFlowUsage(query: FlowUsageQuery): Promise<FlowUsage[]>;
 }

@@ -13,6 +13,8 @@ import type {
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
+  FlowUsage,
+  FlowUsageQuery,
   InsertedExecution,
   InsertOptions,
   NewExecutionRow,
@@ -37,7 +39,7 @@ import {
   pruneFinishedTrees,
   recoverExpiredLeases,
 } from './sql/maintenance';
-import { getExecutionStats, getExecutionTree, listExecutions } from './sql/queries';
+import { getExecutionStats, getExecutionTree, getFlowUsage, listExecutions } from './sql/queries';
 import { appliedRows, planRunResults } from './sql/runResults';
 import type { PrismaStorage, PruneOptions } from './types';
 import { insertIntoAppTransaction, rethrowDuplicate } from './appTransaction';
@@ -212,6 +214,11 @@ export class SqlStorage implements PrismaStorage {
 
   getExecutionStats(): Promise<ExecutionStats> {
     return this.db.run(() => getExecutionStats(this.d));
+  }
+
+  getFlowUsage(query: FlowUsageQuery): Promise<FlowUsage[]> {
+    if (query.limits.length === 0) return Promise.resolve([]);
+    return this.db.run(() => getFlowUsage(this.d, query));
   }
 
   async pruneFinishedExecutions({ olderThan, batchSize = 500 }: PruneOptions): Promise<number> {

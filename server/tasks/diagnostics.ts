@@ -9,6 +9,7 @@ import {
   flakyInput,
   pipelineInput,
   sleepInput,
+  tenantSleepInput,
 } from './schemas';
 
 export function defineDiagnosticTasks(executor: DurableExecutor) {
@@ -103,6 +104,17 @@ export function defineDiagnosticTasks(executor: DurableExecutor) {
     },
   });
 
+  const tenantSleep = executor.inputSchema(tenantSleepInput).task({
+    id: 'tenantSleep',
+    timeoutMs: 15 * 60_000,
+    concurrency: { limit: 1, key: ({ tenant }) => tenant },
+    rateLimit: { limit: 20, periodMs: 60_000 },
+    run: async (ctx, { ms }) => {
+      await sleep(ms, undefined, { signal: ctx.cancelSignal.abortSignal });
+      return { sleptMs: ms };
+    },
+  });
+
   const normalize = executor.inputSchema(pipelineInput).task({
     id: 'pipelineNormalize',
     timeoutMs: 10_000,
@@ -137,5 +149,5 @@ export function defineDiagnosticTasks(executor: DurableExecutor) {
     finalizeTask: pipelineOutput,
   });
 
-  return { echo, sleep: sleepTask, fail, flaky, fanOut, bestEffort, pipeline };
+  return { echo, sleep: sleepTask, fail, flaky, fanOut, bestEffort, tenantSleep, pipeline };
 }

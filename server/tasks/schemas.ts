@@ -29,6 +29,11 @@ export const bestEffortInput = z.object({
   failIndexes: z.array(z.number().int().min(0)).max(100).describe('Children that fail'),
 });
 
+export const tenantSleepInput = z.object({
+  tenant: z.string().min(1).max(255).describe('Runs of one tenant run one at a time'),
+  ms: z.number().int().min(0).max(600_000).describe('How long to sleep, in milliseconds'),
+});
+
 export const pipelineInput = z.object({
   text: z.string().max(100_000),
 });
@@ -46,6 +51,7 @@ export const taskInputSchemas = {
   flaky: flakyInput,
   fanOut: fanOutInput,
   bestEffort: bestEffortInput,
+  tenantSleep: tenantSleepInput,
   pipeline: pipelineInput,
   processFile: processFileInput,
 } as const;
@@ -66,6 +72,8 @@ export const taskDescriptions: Record<CatalogTaskId, string> = {
   fanOut: 'A parent with `count` sleep children and a finalize step summing them.',
   bestEffort:
     'A parent whose children may fail: it continues, and its finalize counts every outcome.',
+  tenantSleep:
+    'Sleeps; one run per tenant at a time (a concurrency limit per key), 20 starts a minute.',
   pipeline: 'Sequential tasks: normalise, tokenise, count words.',
   processFile: 'Extracts a title and a summary in parallel, then combines them.',
 };

@@ -27,6 +27,18 @@ export const executionsRouter = createTRPCRouter({
     return executor.enqueueTaskById(input.taskId, input.input, input.options);
   }),
 
+  /** Why a ready execution is not running yet: a full concurrency slot, a spent rate budget. */
+  waitReason: publicProcedure
+    .input(z.object({ executionId }))
+    .query(async ({ ctx, input }): Promise<{ reason: string | null }> => {
+      const { executor } = await ctx.getDurably();
+      const execution = orNotFound(
+        await executor.getExecution(input.executionId),
+        input.executionId,
+      );
+      return { reason: await executor.describeWaiting(execution) };
+    }),
+
   get: publicProcedure
     .input(z.object({ executionId }))
     .query(async ({ ctx, input }): Promise<TaskExecution<unknown>> => {

@@ -7,6 +7,7 @@ export const tasksRouter = createTRPCRouter({
   list: publicProcedure.query(async ({ ctx }) => {
     const { executor } = await ctx.getDurably();
     const registered = new Map(executor.listTasks().map((task) => [task.id, task]));
+    const flow = new Map((await executor.getFlowStatus()).map((status) => [status.taskId, status]));
     return catalogTaskIds.flatMap((id) => {
       const task = registered.get(id);
       if (!task) return [];
@@ -19,6 +20,8 @@ export const tasksRouter = createTRPCRouter({
           sleepMsBeforeRun: task.sleepMsBeforeRun,
           retryOptions: task.retryOptions,
           hasFinalizeTask: task.finalizeTaskId !== null,
+          /** Concurrency and rate limits with their use per key; null without limits. */
+          flow: flow.get(id) ?? null,
           inputJsonSchema: z.toJSONSchema(taskInputSchemas[id], {
             io: 'input',
             unrepresentable: 'any',

@@ -4,7 +4,13 @@
  */
 import { empty, join, sqltag as sql } from '@prisma/client/runtime/client';
 import type { Sql } from '@prisma/client/runtime/client';
-import type { ExecutionListQuery, ExecutionRow, ExecutionStats } from '@/server/engine/storage';
+import type {
+  ExecutionListQuery,
+  ExecutionRow,
+  ExecutionStats,
+  FlowUsage,
+  FlowUsageQuery,
+} from '@/server/engine/storage';
 import type { TaskExecutionStatus } from '@/server/engine/types';
 import type { DbExecutionRow } from '../rows';
 import { toExecutionRow, toNumber } from '../rows';
@@ -69,4 +75,41 @@ function toStats(rows: { task_id: string; status: string; count: number | bigint
     byTask.push({ taskId: row.task_id, status, count });
   }
   return { byStatus, byTask };
+}
+
+/** Running executions per concurrency key, and starts within the period per rate key. */
+export function getFlowUsage(
+  d: Dialect,
+  { limits, now, keys }: FlowUsageQuery,
+): Program<FlowUsage[]> {
+  const concurrent = limits.filter((l) => l.concurrencyLimit !== null).map((l) => l.taskId);
+  const rated = limits.filter((l) => l.rateLimit);
+  const periods = rated.map((l) => ({ task_id: l.taskId, period_ms: l.rateLimit!.periodMs }));
+  const onlyKeys = (column: Sql) => (keys ? sql`AND ${d.inList(column, keys)}` : empty);
+  return single(
+    sql`
+      SELECT task_id, 'concurrency' AS kind, COALESCE(concurrency_key, '') AS flow_key,
+        COUNT(*) AS n
+      FROM ${d.executions}
+      WHERE status = 'running' AND expires_at >= ${bigint(now)}
+        AND ${d.inList(sql`task_id`, concurrent)} ${onlyKeys(sql`COALESCE(concurrency_key, '')`)}
+      GROUP BY task_id, COALESCE(concurrency_key, '')
+      UNION ALL
+      SELECT s.task_id, 'rate' AS kind, s.rate_key AS flow_key, COUNT(*) AS n
+      FROM ${d.rateLimitStarts} AS s
+      JOIN ${d.jsonRecords(JSON.stringify(periods), 'p', [
+        ['task_id', 'text'],
+        ['period_ms', 'bigint'],
+      ])} ON p.task_id = s.task_id
+      WHERE s.started_at > ${bigint(now)} - p.period_ms ${onlyKeys(sql`s.rate_key`)}
+      GROUP BY s.task_id, s.rate_key
+      ORDER BY n DESC`,
+    (rows: { task_id: string; kind: string; flow_key: string; n: number | bigint }[]) =>
+      rows.map((row) => ({
+        taskId: row.task_id,
+        kind: row.kind as FlowUsage['kind'],
+        key: row.flow_key,
+        count: toNumber(row.n),
+      })),
+  );
 }

@@ -253,7 +253,19 @@ export function describeFlowControl(factory: EngineStoreFactory): void {
         executor.start();
         expectCompleted(await waitFinished(other));
         expectCompleted(await waitFinished(unlimited));
-        expect((await busy[1]!.getTaskExecution()).status).toBe('ready');
+        const waiting = await busy[1]!.getTaskExecution();
+        expect(waiting.status).toBe('ready');
+        // Dashboards can say why it waits, and how much of the limit is in use.
+        expect(await executor.describeWaiting(waiting)).toBe(
+          'waiting for a concurrency slot of busy: 1 of 1 running',
+        );
+        expect(await executor.describeWaiting(await other.getTaskExecution())).toBeNull();
+        const [status] = await executor.getFlowStatus();
+        expect(status).toEqual({
+          taskId: 'limit_busy',
+          concurrency: { limit: 1, perKey: true, running: [{ key: 'busy', count: 1 }] },
+          rateLimit: null,
+        });
         release.resolve();
         for (const handle of busy) expectCompleted(await waitFinished(handle));
       });
@@ -354,6 +366,8 @@ export function describeFlowControl(factory: EngineStoreFactory): void {
         expect(Math.max(...a) - began).toBeGreaterThanOrEqual(600);
         // Key b was never held back by key a.
         expect(startsOf('b')[0]! - began).toBeLessThan(300);
+        const [status] = await executor.getFlowStatus();
+        expect(status?.rateLimit).toMatchObject({ limit: 3, periodMs: 300, perKey: true });
         // The waiting ones were pushed, not polled for: the last of them waited two periods.
         expect(finished[8]!.startedAt!.getTime()).toBeGreaterThanOrEqual(began + 600);
       });
