@@ -95,6 +95,11 @@ async function main() {
       };
       const inProcess = (workload: string) => (target: string) => runJson([workload, target]);
       await measure('W1 throughput (2,000 tasks)', 2_000, inProcess('throughput'));
+      await measure(
+        'W1 with concurrency limits and priorities',
+        2_000,
+        inProcess('throughputFlowControl'),
+      );
       await measure('W2 latency (enqueue -> finished)', 1, inProcess('latency'));
       // The parent, its 500 children and the finalize task.
       await measure('W3 fan-out (500 children + finalize)', 502, inProcess('fanOut'));

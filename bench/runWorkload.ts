@@ -29,6 +29,9 @@ async function main(): Promise<WorkloadResult> {
   switch (workload) {
     case 'throughput':
       return withStorage((storage) => throughput(storage));
+    case 'throughputFlowControl':
+      // W1 with a concurrency limit per key and priorities on every execution.
+      return withStorage((storage) => throughput(storage, true, true));
     case 'throughputEnqueueOnly':
       // The enqueuing process of the multi-process run: its executor runs nothing.
       return withStorage((storage) => throughput(storage, false));

@@ -37,6 +37,14 @@ function newExecutor(storage: BenchStorage, start: boolean): DurableExecutor {
     }),
     finalizeTask: sum,
   });
+  // W1 with flow control: limits high enough never to hold anything back, so the figure is
+  // what counting keys in the claim costs.
+  executor.task({
+    id: 'noopLimited',
+    timeoutMs: 30_000,
+    concurrency: { limit: 1_000, key: (n: number) => `tenant-${n % 8}` },
+    run: () => null,
+  });
   if (start) executor.start();
   return executor;
 }
@@ -49,12 +57,17 @@ function newExecutor(storage: BenchStorage, start: boolean): DurableExecutor {
 export async function throughput(
   storage: BenchStorage,
   runsInProcess = true,
+  withFlowControl = false,
 ): Promise<WorkloadResult> {
   const executor = newExecutor(storage, runsInProcess);
   const count = 2_000;
   const started = performance.now();
   const handles = await Promise.all(
-    Array.from({ length: count }, () => executor.enqueueTask({ id: 'noop' }, undefined)),
+    Array.from({ length: count }, (_, n) =>
+      withFlowControl
+        ? executor.enqueueTask({ id: 'noopLimited' }, n, { priority: n % 3 })
+        : executor.enqueueTask({ id: 'noop' }, undefined),
+    ),
   );
   const enqueuedMs = performance.now() - started;
   const finished = await Promise.all(

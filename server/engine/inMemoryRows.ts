@@ -13,6 +13,8 @@ export class InMemoryRows {
   private readonly byId = new Map<string, ExecutionRow>();
   private readonly readyQueue = new ReadyQueue((id) => this.byId.get(id)?.status === 'ready');
   private readonly childrenByParent = new Map<string, string[]>();
+  /** Claimed rows by task, some of which may have stopped running (see `running`). */
+  private readonly runningByTask = new Map<string, Set<string>>();
   /** Finished rows whose close (parent update, cascade) has not run yet. */
   private readonly toClose = new Set<string>();
   /** Parents whose children all completed, waiting for advanceParent. */
@@ -54,11 +56,27 @@ export class InMemoryRows {
     this.readyQueue.take(entry);
   }
 
-  /** Running rows of `taskId` (a scan: for the claims of limited tasks only). */
+  /** Records a row just claimed, for `running`. */
+  markRunning(row: ExecutionRow): void {
+    let ids = this.runningByTask.get(row.taskId);
+    if (!ids) {
+      ids = new Set();
+      this.runningByTask.set(row.taskId, ids);
+    }
+    ids.add(row.executionId);
+  }
+
+  /** Running rows of `taskId`; those that stopped running since are dropped here, lazily. */
   running(taskId: string): ExecutionRow[] {
-    return [...this.byId.values()].filter(
-      (row) => row.taskId === taskId && row.status === 'running',
-    );
+    const ids = this.runningByTask.get(taskId);
+    if (!ids) return [];
+    const rows: ExecutionRow[] = [];
+    for (const id of ids) {
+      const row = this.byId.get(id);
+      if (row?.status === 'running') rows.push(row);
+      else ids.delete(id);
+    }
+    return rows;
   }
 
   earliestStartAt(taskIds: readonly string[]): number | null {

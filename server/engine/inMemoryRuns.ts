@@ -47,6 +47,7 @@ export class InMemoryRuns {
       if (entry === undefined) break;
       this.rows.take(entry);
       const row = this.rows.mustGet(entry.executionId);
+      if (limitedIds.has(row.taskId)) this.rows.markRunning(row);
       row.status = 'running';
       row.startedAt = now;
       row.expiresAt = now + row.timeoutMs + expireMs;
