@@ -208,6 +208,36 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
       expect(await app.user.count()).toBe(1);
     });
 
+    it('takes an idempotency key in the app transaction, and gives it back on rollback', async () => {
+      const { storage, app, executor, welcome } = await setUp({ start: false });
+      await expect(
+        app.$transaction(async (tx) => {
+          const handle = await executor.enqueueTask(
+            welcome,
+            { userId: 'u1' },
+            { tx, idempotencyKey: 'signup-1' },
+          );
+          expect(handle.created).toBe(true);
+          throw new Rollback('no');
+        }),
+      ).rejects.toThrow(Rollback);
+      const [first, duplicate] = await app.$transaction(async (tx) => [
+        await executor.enqueueTask(welcome, { userId: 'u1' }, { tx, idempotencyKey: 'signup-1' }),
+        await executor.enqueueTask(welcome, { userId: 'u2' }, { tx, idempotencyKey: 'signup-1' }),
+      ]);
+      // The rolled-back key was free again; within one transaction the second sees the first.
+      expect(first.created).toBe(true);
+      expect(duplicate.created).toBe(false);
+      expect(duplicate.getTaskExecutionId()).toBe(first.getTaskExecutionId());
+      const again = await executor.enqueueTask(
+        welcome,
+        { userId: 'u3' },
+        { idempotencyKey: 'signup-1' },
+      );
+      expect(again.getTaskExecutionId()).toBe(first.getTaskExecutionId());
+      expect(await storage.listExecutions({ limit: 10 })).toHaveLength(1);
+    });
+
     it('refuses bad input before writing anything, leaving the transaction usable', async () => {
       const { storage, app, executor, welcome } = await setUp();
       const checked = executor.inputSchema({
