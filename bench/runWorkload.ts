@@ -6,7 +6,14 @@
 import { createInMemoryStorage } from '@/server/engine';
 import { createPrismaStorage } from '@/server/storage';
 import { rawCeiling } from './ceiling';
-import { fanOut, latency, throughput, type BenchStorage, type WorkloadResult } from './workloads';
+import {
+  awaitedThroughput,
+  fanOut,
+  latency,
+  throughput,
+  type BenchStorage,
+  type WorkloadResult,
+} from './workloads';
 
 const [workload = '', target = 'memory'] = process.argv.slice(2);
 const quiet = {
@@ -32,6 +39,11 @@ async function main(): Promise<WorkloadResult> {
     case 'throughputFlowControl':
       // W1 with a concurrency limit per key and priorities on every execution.
       return withStorage((storage) => throughput(storage, true, true));
+    case 'awaited':
+      return withStorage((storage) => awaitedThroughput(storage));
+    case 'awaitedEnqueueOnly':
+      // The producer of W6: awaited enqueues, worker processes run them.
+      return withStorage((storage) => awaitedThroughput(storage, false));
     case 'throughputEnqueueOnly':
       // The enqueuing process of the multi-process run: its executor runs nothing.
       return withStorage((storage) => throughput(storage, false));

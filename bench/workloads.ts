@@ -84,6 +84,39 @@ export async function throughput(
   };
 }
 
+/**
+ * W1a: 2,000 enqueues awaited one by one (as a request handler or a loop enqueues), until all
+ * completed. Tasks per second. With `runsInProcess` false, worker processes run them (W6).
+ */
+export async function awaitedThroughput(
+  storage: BenchStorage,
+  runsInProcess = true,
+): Promise<WorkloadResult> {
+  const executor = newExecutor(storage, runsInProcess);
+  const count = 2_000;
+  const started = performance.now();
+  const handles = [];
+  for (let i = 0; i < count; i++)
+    handles.push(await executor.enqueueTask({ id: 'noop' }, undefined));
+  const enqueuedMs = performance.now() - started;
+  const finished = await Promise.all(
+    handles.map((handle) => handle.waitAndGetTaskFinishedExecution()),
+  );
+  const totalMs = performance.now() - started;
+  await executor.shutdown();
+  const failed = finished.filter((execution) => execution.status !== 'completed').length;
+  if (failed > 0) throw new Error(`${failed} executions did not complete`);
+  return {
+    value: Math.round((count / totalMs) * 1000),
+    unit: 'tasks/s',
+    details: {
+      count,
+      enqueueMsEach: Math.round((enqueuedMs / count) * 1000) / 1000,
+      totalMs: Math.round(totalMs),
+    },
+  };
+}
+
 /** W2: 200 times in sequence, enqueue one task and wait for it. Latency percentiles. */
 export async function latency(
   storage: BenchStorage,

@@ -52,14 +52,14 @@ function schemaIndexes(model: string): string[] {
       .filter((match): match is RegExpExecArray => match !== null)
       .map(([, field, column]) => [field!, column!]),
   );
-  return [...model.matchAll(/@@index\(\[([^\]]+)\], map: "(\w+)"\)/g)]
-    .map(([, fields, name]) => {
+  return [...model.matchAll(/@@index\(\[([^\]]+)\], map: "(\w+)"(?:, where: raw\("([^"]+)"\))?\)/g)]
+    .map(([, fields, name, where]) => {
       const columns = fields!.split(',').map((field) => {
         // `priority(sort: Desc)` is a descending column.
         const [, plain, desc] = /^\s*(\w+)(\(sort: Desc\))?\s*$/.exec(field) ?? [];
         return `${columnOf.get(plain!) ?? plain}${desc ? 'DESC' : ''}`;
       });
-      return `${name}(${columns.join(',')})`;
+      return `${name}(${columns.join(',')})${where ? ` WHERE ${where}` : ''}`;
     })
     .sort();
 }
@@ -93,12 +93,16 @@ function migrationColumns(sql: string): Column[] {
 function migrationIndexes(sql: string): string[] {
   const indexes = new Map<string, string>();
   const statements =
-    /CREATE INDEX "(\w+)" ON "(?:durably_)?task_executions"\(([^;]+)\);|DROP INDEX "(\w+)";/g;
-  for (const [, name, columns, dropped] of sql.matchAll(statements)) {
-    if (dropped) indexes.delete(dropped);
-    else indexes.set(name!, columns!.replaceAll('"', '').replaceAll(' ', ''));
+    /CREATE INDEX "(\w+)" ON "(?:durably_)?task_executions"\((.*?)\)(?: WHERE (.*?))?;|DROP INDEX "(\w+)";/g;
+  for (const [, name, columns, where, dropped] of sql.matchAll(statements)) {
+    if (dropped) {
+      indexes.delete(dropped);
+      continue;
+    }
+    const definition = columns!.replaceAll('"', '').replaceAll(' ', '');
+    indexes.set(name!, `(${definition})${where ? ` WHERE ${where.replaceAll('"', '')}` : ''}`);
   }
-  return [...indexes].map(([name, columns]) => `${name}(${columns})`).sort();
+  return [...indexes].map(([name, definition]) => `${name}${definition}`).sort();
 }
 
 describe('schema drift', () => {

@@ -1,7 +1,7 @@
 /**
  * SQLite's side of the shared statements. Durably's tables carry the `durably_` prefix (a file
  * has no schemas); writers hold the file's write lock, so there are no row locks to take and
- * ready_seq can continue after the largest in use.
+ * ready_seq can continue after the largest rowid.
  */
 import { empty, raw, sqltag as sql } from '@prisma/client/runtime/client';
 import type { Sql } from '@prisma/client/runtime/client';
@@ -22,7 +22,10 @@ export const sqliteDialect: Dialect = {
   executions,
   idempotencyKeys: sqliteTable('idempotency_keys'),
   rateLimitStarts: sqliteTable('rate_limit_starts'),
-  readySeq: (ordinal) => sql`(SELECT COALESCE(MAX(ready_seq), 0) FROM ${executions}) + ${ordinal}`,
+  // The largest rowid, read off the table's own b-tree (no index of ready_seq to keep up): a
+  // new row's ready_seq is its rowid, and a row ready again ranks after every row inserted
+  // before it (ties with later inserts go to the older rowid, the one ready first).
+  readySeq: (ordinal) => sql`(SELECT COALESCE(MAX(rowid), 0) FROM ${executions}) + ${ordinal}`,
   inList: (column, values) =>
     sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
   jsonRecords: (json: string, alias: string, fields: Fields) =>
