@@ -6,7 +6,10 @@
  * Each figure is the median of --runs runs (default 3), each in a fresh process on a fresh
  * database, with the other runs' range in its details: this machine's speed drifts by 10-30%
  * from one minute to the next, and one run alone says little.
- * Options: --json, --stores memory,sqlite,postgres, --runs N, --skip-api
+ * On PostgreSQL the awaited workloads also run on graphile-worker in the same run, interleaved
+ * with Durably's, each system on its defaults, with PostgreSQL's commits and WAL flushes per
+ * job beside each figure (./comparison.ts).
+ * Options: --json, --stores memory,sqlite,postgres, --runs N, --skip-api, --skip-peer
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPgCluster, type PgCluster } from '@/test/helpers/pgCluster';
+import { comparePostgres, printComparison, type ComparisonRow } from './comparison';
 
 interface Row {
   workload: string;
@@ -62,6 +66,7 @@ async function main() {
   let cluster: PgCluster | undefined;
   let databases = 0;
   const rows: Row[] = [];
+  let comparison: ComparisonRow[] = [];
   const targetFor = async (store: string): Promise<string> => {
     if (store === 'memory') return 'memory';
     if (store === 'sqlite') return `file:${join(workDir, `bench-${databases++}.db`)}`;
@@ -95,6 +100,10 @@ async function main() {
       };
       const inProcess = (workload: string) => (target: string) => runJson([workload, target]);
       await measure('W1 throughput (2,000 tasks)', 2_000, inProcess('throughput'));
+      if (store !== 'postgres') {
+        // On PostgreSQL W1a and W6 run in the comparison with graphile-worker below.
+        await measure('W1a awaited enqueues (2,000 tasks)', 2_000, inProcess('awaited'));
+      }
       await measure(
         'W1 with concurrency limits and priorities',
         2_000,
@@ -107,6 +116,11 @@ async function main() {
       await measure('W2 latency, task run by another process', 1, (target) =>
         withWorkers(1, target, 'latencyEnqueueOnly'),
       );
+      if (store === 'sqlite') {
+        await measure('W6 awaited enqueues, 4 worker processes', 2_000, (target) =>
+          withWorkers(4, target, 'awaitedEnqueueOnly'),
+        );
+      }
       if (store === 'postgres') {
         await measure('W1 throughput, 4 worker processes', 2_000, (target) =>
           withWorkers(4, target, 'throughputEnqueueOnly'),
@@ -118,11 +132,100 @@ async function main() {
         );
       }
     }
+    if (stores.includes('postgres') && !args.includes('--skip-peer')) {
+      comparison = await comparePostgres({
+        runs,
+        newDatabase: () => targetFor('postgres'),
+        durably: (workload, url) =>
+          workload === 'W6'
+            ? withWorkers(4, url, 'awaitedEnqueueOnly')
+            : runJson([DURABLY_MODE[workload], url]),
+        graphile: (workload, url) =>
+          workload === 'W6'
+            ? graphileWithWorkers(4, url)
+            : runJson([GRAPHILE_MODE[workload], url], 'bench/graphile.ts'),
+        onRow: (row) => {
+          if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+          else process.stderr.write(`  done: ${row.workload} (Durably and graphile-worker)\n`);
+        },
+      });
+    }
   } finally {
     cluster?.destroy();
     rmSync(workDir, { recursive: true, force: true });
   }
-  if (!json) printTable(rows);
+  if (!json) {
+    printTable(rows);
+    if (comparison.length > 0) printComparison(comparison);
+  }
+}
+
+const DURABLY_MODE = { W1a: 'awaited', W2: 'latency', W1: 'throughput' } as const;
+const GRAPHILE_MODE = { W1a: 'awaited', W2: 'latency', W1: 'burst' } as const;
+
+/**
+ * graphile-worker's W6: `count` worker processes, and a producer process that adds the jobs
+ * one awaited call at a time; the time runs from the producer's start to the last completion
+ * any worker reports.
+ */
+async function graphileWithWorkers(count: number, url: string): Promise<Measurement> {
+  const spawnGraphile = (mode: string) =>
+    spawn(tsx, ['bench/graphile.ts', mode, url], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const producer = spawnGraphile('producer');
+  let producerOutput = '';
+  producer.stdout.on('data', (chunk: Buffer) => (producerOutput += chunk.toString()));
+  const producerExit = new Promise<void>((resolve, reject) =>
+    producer.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`producer ${code}`)),
+    ),
+  );
+  // The producer migrates graphile-worker's schema before any worker starts.
+  await new Promise<void>((resolve) => {
+    const check = () => (producerOutput.includes('ready') ? resolve() : setTimeout(check, 20));
+    check();
+  });
+  const done = Array.from({ length: count }, () => 0);
+  const workers = Array.from({ length: count }, (_, index) => {
+    const worker = spawnGraphile('worker');
+    worker.stdout.on('data', (chunk: Buffer) => {
+      const counts = [...chunk.toString().matchAll(/done (\d+)/g)];
+      const last = counts.at(-1);
+      if (last) done[index] = Number(last[1]);
+    });
+    return worker;
+  });
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            worker.stdout.once('data', () => resolve());
+            worker.once('exit', (code) => reject(new Error(`graphile worker exited ${code}`)));
+          }),
+      ),
+    );
+    const started = performance.now();
+    producer.stdin.write('go\n');
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        done.reduce((a, b) => a + b, 0) >= 2_000 ? resolve() : setTimeout(check, 5);
+      check();
+    });
+    const totalMs = performance.now() - started;
+    await producerExit;
+    const produced = JSON.parse(producerOutput.trim().split('\n').pop() ?? '{}') as Measurement;
+    return {
+      value: Math.round((2_000 / totalMs) * 1000),
+      unit: 'tasks/s',
+      peakRssMb: produced.peakRssMb,
+      details: { ...produced.details, totalMs: Math.round(totalMs) },
+    };
+  } finally {
+    for (const worker of workers) worker.kill('SIGTERM');
+    await Promise.all(
+      workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve))),
+    );
+  }
 }
 
 /**
