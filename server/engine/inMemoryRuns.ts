@@ -48,16 +48,7 @@ export class InMemoryRuns {
       this.rows.take(entry);
       const row = this.rows.mustGet(entry.executionId);
       if (limitedIds.has(row.taskId)) this.rows.markRunning(row);
-      row.status = 'running';
-      row.startedAt = now;
-      row.expiresAt = now + row.timeoutMs + expireMs;
-      row.leaseToken += 1;
-      row.updatedAt = now;
-      this.leases.push({
-        expiresAt: row.expiresAt,
-        executionId: row.executionId,
-        leaseToken: row.leaseToken,
-      });
+      this.startRunning(row, now, expireMs);
       claimed.push(row);
     }
     if (limits.length > 0) {
@@ -71,6 +62,13 @@ export class InMemoryRuns {
       }
     }
     return claimed;
+  }
+
+  /** Claims a row inserted just now, for the executor that enqueued it. */
+  claimInserted(executionId: string, now: number, expireMs: number): ExecutionRow {
+    const row = this.rows.mustGet(executionId);
+    this.startRunning(row, now, expireMs);
+    return row;
   }
 
   /** False when the lease was lost (recovered, cancelled or already applied). */
@@ -145,6 +143,19 @@ export class InMemoryRuns {
       }
     }
     return result;
+  }
+
+  private startRunning(row: ExecutionRow, now: number, expireMs: number): void {
+    row.status = 'running';
+    row.startedAt = now;
+    row.expiresAt = now + row.timeoutMs + expireMs;
+    row.leaseToken += 1;
+    row.updatedAt = now;
+    this.leases.push({
+      expiresAt: row.expiresAt,
+      executionId: row.executionId,
+      leaseToken: row.leaseToken,
+    });
   }
 
   /** True when an executor's run no longer holds its lease and should be abandoned. */

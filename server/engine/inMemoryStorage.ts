@@ -26,6 +26,8 @@ import type {
   InsertedExecution,
   InsertOptions,
   NewExecutionRow,
+  WriteBatch,
+  WriteOutcome,
   ParentAdvance,
   RecoverRequest,
   RecoverResult,
@@ -67,17 +69,37 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
         ),
       );
     }
+    try {
+      const inserted = this.insert(rows);
+      this.notify({ type: 'work_ready' });
+      return Promise.resolve(inserted);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  async write(batch: WriteBatch): Promise<WriteOutcome> {
+    const inserted = this.insert([...batch.inserts, ...batch.claimedInserts]);
+    const claimed = batch.claimedInserts
+      .filter((_, index) => inserted[batch.inserts.length + index]!.created)
+      .map((row) => copy(this.runs.claimInserted(row.executionId, batch.now, batch.expireMs)));
+    if (batch.inserts.length > 0) this.notify({ type: 'work_ready' });
+    const applied =
+      batch.results.length > 0 ? await this.applyRunResults(batch.results, batch.now) : [];
+    return { inserted, claimed, applied };
+  }
+
+  /** Inserts the rows whose idempotency key is free (all or none: a taken id throws). */
+  private insert(rows: NewExecutionRow[]): InsertedExecution[] {
     for (const row of rows) {
-      if (this.rows.has(row.executionId)) {
-        return Promise.reject(new Error(`Execution ${row.executionId} already exists`));
-      }
+      if (this.rows.has(row.executionId))
+        throw new Error(`Execution ${row.executionId} already exists`);
     }
     const results = this.flow.takeKeys(rows, Date.now());
     rows.forEach((row, index) => {
       if (results[index]!.created) this.rows.insert(row);
     });
-    this.notify({ type: 'work_ready' });
-    return Promise.resolve(results);
+    return results;
   }
 
   claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {

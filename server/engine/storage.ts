@@ -237,7 +237,39 @@ export interface InsertOptions {
   transaction?: ExternalTransaction;
 }
 
+/**
+ * Writes that arrived together, committed together (group commit across kinds: the result of
+ * one run and the next enqueue share one commit). Each part keeps its own guarantees.
+ */
+export interface WriteBatch {
+  /** New roots, inserted `ready`. */
+  inserts: NewExecutionRow[];
+  /**
+   * New roots inserted already claimed (`running`, leaseToken 1, started now) for the
+   * executor that enqueued them, which runs them at once: no claim, no wake-up. A row whose
+   * idempotency key is taken is neither inserted nor claimed.
+   */
+  claimedInserts: NewExecutionRow[];
+  /** As `applyRunResults`. */
+  results: RunResult[];
+  now: number;
+  /** Lease leeway of the claimed inserts (as a claim's). */
+  expireMs: number;
+}
+
+export interface WriteOutcome {
+  /** At each index of `inserts` then `claimedInserts`, what the row became. */
+  inserted: InsertedExecution[];
+  /** The claimed inserts that were created, as stored (running). */
+  claimed: ExecutionRow[];
+  /** As `applyRunResults` returns, at each result's index. */
+  applied: (ExecutionRow | null)[];
+}
+
 export interface DurableStorage {
+  /** One commit (one statement where the database allows) for a batch of writes. */
+  write(batch: WriteBatch): Promise<WriteOutcome>;
+
   /**
    * Inserts new root executions (status `ready`, closeStatus `idle`). In the app's
    * transaction, the store wakes executors (other processes and this one) only once it

@@ -23,6 +23,8 @@ import type {
   RecoverResult,
   RunResult,
   StorageNotification,
+  WriteBatch,
+  WriteOutcome,
 } from '@/server/engine/storage';
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
@@ -39,6 +41,7 @@ import {
   pruneFinishedTrees,
   recoverExpiredLeases,
 } from './sql/maintenance';
+import { resolveRoots } from './sql/idempotency';
 import { getExecutionStats, getExecutionTree, getFlowUsage, listExecutions } from './sql/queries';
 import { appliedRows, planRunResults } from './sql/runResults';
 import type { PrismaStorage, PruneOptions } from './types';
@@ -88,6 +91,37 @@ export class SqlStorage implements PrismaStorage {
     return this.db
       .atomic(() => this.backend.statements.insert(json, false, now))
       .catch(rethrowDuplicate);
+  }
+
+  async write({
+    inserts,
+    claimedInserts,
+    results,
+    now,
+    expireMs,
+  }: WriteBatch): Promise<WriteOutcome> {
+    if (inserts.length + claimedInserts.length + results.length === 0) {
+      return { inserted: [], claimed: [], applied: [] };
+    }
+    // One numbering across both kinds of insert: it orders their ready sequence.
+    const json = [...inserts, ...claimedInserts].map((row, index) => toNewRowJson(row, index + 1));
+    const plan = {
+      inserts: json.slice(0, inserts.length),
+      claimedInserts: json.slice(inserts.length),
+      results: planRunResults(results),
+      now,
+      expireMs,
+    };
+    const written = await this.db
+      .atomic(() => this.backend.statements.write(plan))
+      .catch(rethrowDuplicate);
+    const applied = written.applied.map(toExecutionRow);
+    if (applied.length > 0) await this.backend.afterRunResults(applied);
+    return {
+      inserted: resolveRoots(json, written.holders).results,
+      claimed: written.claimed.map(toExecutionRow),
+      applied: appliedRows(results, applied),
+    };
   }
 
   async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {

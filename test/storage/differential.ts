@@ -214,4 +214,39 @@ export async function runDifferentialScenario(actual: PrismaStorage): Promise<vo
       statuses: ['completed', 'failed', 'cancelled'],
     }),
   );
+
+  // One combined write: a result, ready inserts, and inserts claimed for the enqueuer, where
+  // a row whose key an earlier row of the batch took is neither inserted nor claimed.
+  await both('insert w0', (s) =>
+    s.insertExecutions([newRow('w0', 'wa', { createdAt: T0 + 6006 })]),
+  );
+  await claim(['wa'], 1, T0 + 6006);
+  const keyed = { idempotencyKey: 'k', idempotencyExpiresAt: Date.now() + 3_600_000 };
+  await both('combined write', async (s) =>
+    s.write({
+      inserts: [newRow('w1', 'wa', { createdAt: T0 + 6007, ...keyed }), newRow('w2', 'wb')],
+      claimedInserts: [
+        newRow('w3', 'wa', { createdAt: T0 + 6007, ...keyed }),
+        newRow('w4', 'we', { createdAt: T0 + 6007, timeoutMs: 500 }),
+      ],
+      results: [await result('w0', { kind: 'completed', output: '"w0"', runOutput: null })],
+      now: T0 + 6007,
+      expireMs: 50,
+    }),
+  );
+  await both('combined write, nothing applies', async (s) =>
+    s.write({
+      inserts: [],
+      claimedInserts: [newRow('w5', 'wa', { createdAt: T0 + 6008, ...keyed })],
+      results: [
+        {
+          executionId: 'w0',
+          leaseToken: 1,
+          outcome: { kind: 'completed', output: '1', runOutput: null },
+        },
+      ],
+      now: T0 + 6008,
+      expireMs: 50,
+    }),
+  );
 }

@@ -3,7 +3,8 @@
  * without a transaction), announcing its changes with NOTIFY, which PostgreSQL delivers when
  * the statement commits, so announcing costs no round trip of its own.
  */
-import { empty, sqltag as sql } from '@prisma/client/runtime/client';
+import { join, sqltag as sql } from '@prisma/client/runtime/client';
+import type { Sql } from '@prisma/client/runtime/client';
 import { toNewRowJson, type DbExecutionRow } from '../rows';
 import { advanceParentUpdate } from '../sql/advances';
 import type { ClosedChild } from '../sql/closes';
@@ -12,7 +13,7 @@ import { ACTIVE_STATUS_LIST, bigint, EXECUTION_COLUMNS, text } from '../sql/frag
 import { keysOf, resolveRoots, upsertKeysSql, type KeyHolder } from '../sql/idempotency';
 import { insertRowsSql } from '../sql/inserts';
 import { execute, queryRows } from '../sql/program';
-import { runResultsUpdate } from '../sql/runResults';
+import { runResultsUpdate, type RunResultsPlan } from '../sql/runResults';
 import type { PostgresDialect } from './dialect';
 
 /**
@@ -37,6 +38,60 @@ export function postgresStatements(d: PostgresDialect, origin: string): DialectS
   const channel = text(d.channel);
   const workReady = (marked: boolean) =>
     JSON.stringify(marked ? { type: 'work_ready', origin } : { type: 'work_ready' });
+
+  /**
+   * The CTEs that apply a batch of run results (`upd` returns the updated rows), insert the
+   * children of those that applied, and announce finishes and new work at commit; `notes` must
+   * be referenced for the announcements to be evaluated.
+   */
+  function resultParts({ updates, newRows }: RunResultsPlan, now: number) {
+    const owned = sql`r.owner_execution_id IN (SELECT execution_id FROM upd)`;
+    const keys = keysOf(newRows);
+    // Children with idempotency keys take them in the same statement; one whose key another
+    // execution holds is linked to it (only then is the statement any longer).
+    const childKeys =
+      keys.length === 0
+        ? []
+        : [
+            sql`child_keys AS (${upsertKeysSql(
+              d,
+              keys,
+              now,
+              sql`k.owner_execution_id IN (SELECT execution_id FROM upd)`,
+            )})`,
+          ];
+    const linked =
+      keys.length === 0
+        ? undefined
+        : sql`NULLIF((SELECT ck.execution_id FROM child_keys AS ck
+            WHERE ck.task_id = r.task_id AND ck.idempotency_key = r.idempotency_key),
+            r.execution_id)`;
+    const ctes = [
+      sql`upd AS (${runResultsUpdate(d, updates, now)})`,
+      ...childKeys,
+      sql`ins AS (${insertRowsSql(d, newRows, owned, linked)})`,
+      sql`finished AS (
+        SELECT execution_id, row_to_json(upd)::text AS row_json FROM upd
+        WHERE status NOT IN ${ACTIVE_STATUS_LIST}
+      )`,
+      sql`finished_note AS (
+        SELECT pg_notify(${channel}, json_build_object('type', 'finished',
+          'executionIds', json_agg(execution_id), 'origin', ${text(origin)},
+          'rows', CASE WHEN sum(octet_length(execution_id) + octet_length(row_json) + 4)
+            <= ${MAX_INLINE_BYTES} THEN json_agg(row_json::json) END)::text)
+        FROM finished
+        HAVING count(*) > 0 AND sum(octet_length(execution_id) + 3) <= ${MAX_INLINE_BYTES}
+      )`,
+      sql`ready_note AS (
+        SELECT pg_notify(${channel}, ${text(workReady(true))})
+        FROM upd WHERE status IN ${ACTIVE_STATUS_LIST} HAVING count(*) > 0
+      )`,
+    ];
+    return {
+      ctes,
+      notes: sql`(SELECT count(*) FROM finished_note) + (SELECT count(*) FROM ready_note)`,
+    };
+  }
 
   return {
     *insert(rows, fromApp, now) {
@@ -64,51 +119,62 @@ export function postgresStatements(d: PostgresDialect, origin: string): DialectS
       ).results;
     },
 
-    applyRunResults({ updates, newRows }, now) {
-      const owned = sql`r.owner_execution_id IN (SELECT execution_id FROM upd)`;
-      const keys = keysOf(newRows);
-      // Children with idempotency keys take them in the same statement; one whose key another
-      // execution holds is linked to it (only then is the statement any longer).
-      const childKeys =
-        keys.length === 0
-          ? empty
-          : sql`child_keys AS (${upsertKeysSql(
-              d,
-              keys,
-              now,
-              sql`k.owner_execution_id IN (SELECT execution_id FROM upd)`,
-            )}),`;
-      const linked =
+    applyRunResults(plan, now) {
+      const parts = resultParts(plan, now);
+      return queryRows<DbExecutionRow>(sql`
+        WITH ${join(parts.ctes, ', ')}
+        -- The notes are referenced so that PostgreSQL evaluates them (once: uncorrelated).
+        SELECT ${EXECUTION_COLUMNS}, ${parts.notes} AS notes FROM upd`);
+    },
+
+    *write({ inserts, claimedInserts, results, now, expireMs }) {
+      const ctes: Sql[] = [];
+      const outputs: Sql[] = [];
+      const notes: Sql[] = [];
+      const keys = keysOf([...inserts, ...claimedInserts]);
+      if (keys.length > 0) {
+        ctes.push(sql`keys AS (${upsertKeysSql(d, keys, now)})`);
+        outputs.push(sql`SELECT 'key', json_build_object('task_id', task_id,
+          'idempotency_key', idempotency_key, 'execution_id', execution_id)::text FROM keys`);
+      }
+      const taken =
         keys.length === 0
           ? undefined
-          : sql`NULLIF((SELECT ck.execution_id FROM child_keys AS ck
-              WHERE ck.task_id = r.task_id AND ck.idempotency_key = r.idempotency_key),
-              r.execution_id)`;
-      const insertChildren = insertRowsSql(d, newRows, owned, linked);
-      return queryRows<DbExecutionRow>(sql`
-        WITH upd AS (${runResultsUpdate(d, updates, now)}),
-        ${childKeys}
-        ins AS (${insertChildren}),
-        finished AS (
-          SELECT execution_id, row_to_json(upd)::text AS row_json FROM upd
-          WHERE status NOT IN ${ACTIVE_STATUS_LIST}
-        ),
-        finished_note AS (
-          SELECT pg_notify(${channel}, json_build_object('type', 'finished',
-            'executionIds', json_agg(execution_id), 'origin', ${text(origin)},
-            'rows', CASE WHEN sum(octet_length(execution_id) + octet_length(row_json) + 4)
-              <= ${MAX_INLINE_BYTES} THEN json_agg(row_json::json) END)::text)
-          FROM finished
-          HAVING count(*) > 0 AND sum(octet_length(execution_id) + 3) <= ${MAX_INLINE_BYTES}
-        ),
-        ready_note AS (
-          SELECT pg_notify(${channel}, ${text(workReady(true))})
-          FROM upd WHERE status IN ${ACTIVE_STATUS_LIST} HAVING count(*) > 0
-        )
-        -- The notes are referenced so that PostgreSQL evaluates them (once: uncorrelated).
-        SELECT ${EXECUTION_COLUMNS},
-          (SELECT count(*) FROM finished_note) + (SELECT count(*) FROM ready_note) AS notes
-        FROM upd`);
+          : sql`r.idempotency_key IS NULL OR r.execution_id IN (SELECT execution_id FROM keys)`;
+      if (inserts.length > 0) {
+        ctes.push(sql`inserted AS (${insertRowsSql(d, inserts, taken)} RETURNING execution_id)`);
+        ctes.push(sql`insert_note AS (SELECT pg_notify(${channel}, ${text(workReady(true))})
+          FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted)`);
+        notes.push(sql`(SELECT count(*) FROM insert_note)`);
+      }
+      if (claimedInserts.length > 0) {
+        // Claimed for this executor, which runs them at once: nobody else needs waking.
+        const claim = { now, expireMs };
+        ctes.push(sql`claimed AS (
+          ${insertRowsSql(d, claimedInserts, taken, undefined, claim)}
+          RETURNING ${EXECUTION_COLUMNS})`);
+        outputs.push(sql`SELECT 'claimed', row_to_json(claimed)::text FROM claimed`);
+      }
+      if (results.updates.length > 0) {
+        const parts = resultParts(results, now);
+        ctes.push(...parts.ctes);
+        notes.push(parts.notes);
+        outputs.push(sql`SELECT 'applied', row_to_json(upd)::text FROM upd`);
+      }
+      // One more row, so that every note is evaluated (and the statement returns something).
+      outputs.push(
+        sql`SELECT 'notes', CAST(${notes.length > 0 ? join(notes, ' + ') : sql`0`} AS text)`,
+      );
+      const rows = yield* queryRows<{ part: string; data: string }>(sql`
+        WITH ${join(ctes, ', ')}
+        SELECT part, data FROM (${join(outputs, ' UNION ALL ')}) AS out(part, data)`);
+      const of = <T>(part: string) =>
+        rows.filter((row) => row.part === part).map((row) => JSON.parse(row.data) as T);
+      return {
+        holders: of<KeyHolder>('key'),
+        claimed: of<DbExecutionRow>('claimed'),
+        applied: of<DbExecutionRow>('applied'),
+      };
     },
 
     closeCompletedChildren(executionIds, now) {

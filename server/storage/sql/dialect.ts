@@ -12,6 +12,7 @@ import type {
 } from '@/server/engine/storage';
 import type { DbExecutionRow, NewRowJson } from '../rows';
 import type { ClosedChild } from './closes';
+import type { KeyHolder } from './idempotency';
 import type { Program, ProgramFactory } from './program';
 import type { RunResultsPlan } from './runResults';
 
@@ -70,6 +71,27 @@ export interface DialectStatements {
   closeCompletedChildren(executionIds: readonly string[], now: number): Program<ClosedChild[]>;
   /** The guarded advance, and the finalize row with it when there is one. */
   advanceParent(executionId: string, advance: ParentAdvance, now: number): Program<boolean>;
+  /** A batch of inserts (some claimed) and run results, in one commit (./writes.ts). */
+  write(plan: WritePlan): Program<WriteRows>;
+}
+
+/** What `DialectStatements.write` takes (./writes.ts builds it). */
+export interface WritePlan {
+  inserts: NewRowJson[];
+  claimedInserts: NewRowJson[];
+  results: RunResultsPlan;
+  now: number;
+  expireMs: number;
+}
+
+/** The rows `DialectStatements.write` read back. */
+export interface WriteRows {
+  /** Holders of the batch's idempotency keys. */
+  holders: KeyHolder[];
+  /** The claimed inserts created. */
+  claimed: DbExecutionRow[];
+  /** The run results applied. */
+  applied: DbExecutionRow[];
 }
 
 /** Runs programs on one database (see ./program.ts). */

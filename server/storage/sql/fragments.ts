@@ -34,7 +34,8 @@ export const INSERT_COLUMNS = raw(
     parent_execution_id, index_in_parent, is_finalize_task, retry_options, sleep_ms_before_run,
     timeout_ms, retry_attempts, recovery_attempts, start_at, ready_seq, lease_token,
     children_count, finished_children_count, close_status, created_at, updated_at,
-    on_child_failure, priority, concurrency_key, rate_key, idempotency_key, linked_execution_id)`,
+    on_child_failure, priority, concurrency_key, rate_key, idempotency_key, linked_execution_id,
+    started_at, expires_at)`,
 );
 
 /**

@@ -8,7 +8,7 @@ import { toNewRowJson, toNumber, type DbExecutionRow } from '../rows';
 import { advanceParentUpdate } from '../sql/advances';
 import type { ClosedChild } from '../sql/closes';
 import type { DialectStatements } from '../sql/dialect';
-import { bigint } from '../sql/fragments';
+import { bigint, EXECUTION_COLUMNS } from '../sql/fragments';
 import { insertRowsSql } from '../sql/inserts';
 import {
   keysOf,
@@ -22,6 +22,25 @@ import { runResultsUpdate } from '../sql/runResults';
 import { sqliteDialect as d } from './dialect';
 
 export const sqliteStatements: DialectStatements = {
+  *write({ inserts, claimedInserts, results, now, expireMs }) {
+    const all = [...inserts, ...claimedInserts];
+    const keys = keysOf(all);
+    const holders = keys.length > 0 ? yield* queryRows<KeyHolder>(upsertKeysSql(d, keys, now)) : [];
+    const insertable = new Set(resolveRoots(all, holders).toInsert.map((row) => row.execution_id));
+    const ready = inserts.filter((row) => insertable.has(row.execution_id));
+    if (ready.length > 0) yield* execute(insertRowsSql(d, ready));
+    const toClaim = claimedInserts.filter((row) => insertable.has(row.execution_id));
+    const claimed =
+      toClaim.length === 0
+        ? []
+        : yield* queryRows<DbExecutionRow>(sql`
+            ${insertRowsSql(d, toClaim, undefined, undefined, { now, expireMs })}
+            RETURNING ${EXECUTION_COLUMNS}`);
+    const applied =
+      results.updates.length === 0 ? [] : yield* sqliteStatements.applyRunResults(results, now);
+    return { holders, claimed, applied };
+  },
+
   // Another connection's commit (the app's transaction's too) reaches executors through the
   // change feed (./changeFeed.ts): nothing to announce here.
   *insert(rows, _fromApp, now) {
