@@ -1,15 +1,17 @@
 /**
  * Enqueueing root executions: validates every input and option first (so bad input writes
- * nothing), then inserts, and wakes the claim loop. Single enqueues share inserts through
- * group commit; a bulk enqueue is one insert; an enqueue in the app's transaction goes
- * through it and wakes nobody here: the store announces it once the app commits.
+ * nothing), then inserts, and wakes the claim loop. Single enqueues share commits with other
+ * writes through the write queue, and one that this executor can run at once is inserted
+ * already claimed and started (no claim, no wake-up); a bulk enqueue is one insert; an
+ * enqueue in the app's transaction goes through it and wakes nobody here: the store
+ * announces it once the app commits.
  */
-import { Batcher } from './batcher';
 import type { ExecutorEvents } from './events';
 import { buildNewExecution, ROOT_POSITION } from './newExecution';
 import type { SafeSerializer } from './serializer';
 import type {
   DurableStorage,
+  ExecutionRow,
   ExternalTransaction,
   InsertedExecution,
   NewExecutionRow,
@@ -17,6 +19,7 @@ import type {
 import type { TaskRegistry } from './taskRegistry';
 import type { TaskEnqueueOptions } from './types';
 import type { EarliestTimer, Wakeup } from './wakeup';
+import type { WriteQueue } from './writeQueue';
 
 /** One execution to enqueue. */
 export interface EnqueueItem {
@@ -24,8 +27,16 @@ export interface EnqueueItem {
   options?: TaskEnqueueOptions;
 }
 
+/** Runs an enqueued row in this executor at once (the run scheduler). */
+export interface DirectStarts {
+  reserveDirectStart(row: NewExecutionRow): boolean;
+  endDirectStart(claimed: ExecutionRow | null): void;
+}
+
 export interface EnqueuerDependencies {
   storage: DurableStorage;
+  writes: WriteQueue;
+  directStarts: DirectStarts;
   registry: TaskRegistry;
   serializer: SafeSerializer;
   maxInputBytes: number;
@@ -35,11 +46,7 @@ export interface EnqueuerDependencies {
 }
 
 export class Enqueuer {
-  private readonly inserts: Batcher<NewExecutionRow, InsertedExecution>;
-
-  constructor(private readonly deps: EnqueuerDependencies) {
-    this.inserts = new Batcher((rows) => deps.storage.insertExecutions(rows), 500);
-  }
+  constructor(private readonly deps: EnqueuerDependencies) {}
 
   /**
    * Enqueues `items` of `taskId`; returns, in order, each one's execution (the existing one
@@ -65,14 +72,15 @@ export class Enqueuer {
     );
     if (rows.length === 0) return [];
     if (tx) return this.deps.storage.insertExecutions(rows, { transaction: tx });
+    if (rows.length === 1 && this.deps.directStarts.reserveDirectStart(rows[0]!)) {
+      return [await this.insertAndStart(rows[0]!)];
+    }
     const results =
       rows.length === 1
-        ? [await this.inserts.add(rows[0]!)]
+        ? [await this.deps.writes.insert(rows[0]!)]
         : await this.deps.storage.insertExecutions(rows);
     const created = rows.filter((_, index) => results[index]?.created);
-    if (created.length > 0) {
-      this.deps.events.emit('updated', { executionIds: created.map((row) => row.executionId) });
-    }
+    this.emitCreated(created);
     let wakeNow = false;
     for (const row of created) {
       if (row.startAt > row.createdAt) this.deps.dueTimer.schedule(row.startAt);
@@ -80,5 +88,23 @@ export class Enqueuer {
     }
     if (wakeNow) this.deps.wakeup.wake();
     return results;
+  }
+
+  /** Inserts `row` claimed for this executor (a slot is reserved) and starts it. */
+  private async insertAndStart(row: NewExecutionRow): Promise<InsertedExecution> {
+    let claimed: ExecutionRow | null = null;
+    try {
+      const written = await this.deps.writes.insertClaimed(row);
+      claimed = written.claimed;
+      return written.inserted;
+    } finally {
+      this.deps.directStarts.endDirectStart(claimed);
+      if (claimed) this.emitCreated([row]);
+    }
+  }
+
+  private emitCreated(rows: readonly NewExecutionRow[]): void {
+    if (rows.length === 0) return;
+    this.deps.events.emit('updated', { executionIds: rows.map((row) => row.executionId) });
   }
 }

@@ -23,6 +23,7 @@ import { ExecutorEvents } from './events';
 import { createConsoleLogger, withDebugGate, type Logger } from './logger';
 import { MaintenanceLoop } from './maintenanceLoop';
 import { RunScheduler } from './runScheduler';
+import { WriteQueue } from './writeQueue';
 import { createSuperjsonSerializer, SafeSerializer } from './serializer';
 import {
   createPlainTaskBuilders,
@@ -72,6 +73,7 @@ export class DurableExecutor {
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
   private readonly enqueuer: Enqueuer;
+  private readonly writes: WriteQueue;
   /** Reads for handles: many concurrent waits cost one storage call. */
   private readonly reads: Batcher<string, ExecutionRow | null>;
   private readonly queries: ExecutionQueries;
@@ -115,7 +117,8 @@ export class DurableExecutor {
         ),
     };
     this.closer = new Closer(storage, deps, this.events, this.logger);
-    this.scheduler = new RunScheduler(storage, deps, this.closer, this.events, this.logger, {
+    this.writes = new WriteQueue(storage, this.options.expireMs, this.logger);
+    this.scheduler = new RunScheduler(storage, this.writes, deps, this.closer, this.events, this.logger, {
       ...this.options,
       backstopPollMs: this.options.backgroundProcessIntraBatchSleepMs,
     });
@@ -134,6 +137,8 @@ export class DurableExecutor {
     );
     this.enqueuer = new Enqueuer({
       storage,
+      writes: this.writes,
+      directStarts: this.scheduler,
       registry: this.registry,
       serializer: this.serializer,
       maxInputBytes: this.options.maxSerializedInputDataSize,

@@ -4,7 +4,6 @@
  * new work, a freed slot, a due timer or the backstop poll.
  */
 import { createCancelSignal, type CancelSignal } from './cancelSignal';
-import { Batcher } from './batcher';
 import type { Closer } from './closer';
 import type { ExecutorEvents } from './events';
 import type { Logger } from './logger';
@@ -12,11 +11,12 @@ import { runExecution, type RunDependencies } from './runOutcome';
 import type {
   DurableStorage,
   ExecutionRow,
+  NewExecutionRow,
   RunOutcome,
-  RunResult,
   TaskFlowLimits,
 } from './storage';
 import { EarliestTimer, Wakeup } from './wakeup';
+import type { WriteQueue } from './writeQueue';
 
 export interface SchedulerOptions {
   maxConcurrentTaskExecutions: number;
@@ -35,7 +35,13 @@ export class RunScheduler {
   readonly wakeup = new Wakeup();
   readonly dueTimer = new EarliestTimer(() => this.wakeup.wake());
   private readonly running = new Map<string, RunningExecution>();
-  private readonly results: Batcher<RunResult, ExecutionRow | null>;
+  /** Slots promised to enqueues being inserted already claimed (see `reserveDirectStart`). */
+  private reserved = 0;
+  /** True while a claim is in flight: its limit was counted without later reservations. */
+  private claiming = false;
+  /** The wake count when the last claim began, if it found everything due (else null). */
+  private drainedAtWake: number | null = null;
+  private readonly reservationsEnded: (() => void)[] = [];
   private readonly shutdown: [CancelSignal, () => void];
   private stopping = false;
   private waitingForCapacity = false;
@@ -45,13 +51,13 @@ export class RunScheduler {
 
   constructor(
     private readonly storage: DurableStorage,
+    private readonly writes: WriteQueue,
     private readonly deps: RunDependencies,
     private readonly closer: Closer,
     private readonly events: ExecutorEvents,
     private readonly logger: Logger,
     private readonly options: SchedulerOptions,
   ) {
-    this.results = new Batcher((batch) => this.writeResults(batch), 500);
     this.shutdown = createCancelSignal({ logger });
   }
 
@@ -74,6 +80,37 @@ export class RunScheduler {
     for (const id of executionIds) this.running.get(id)?.abort.abort();
   }
 
+  /**
+   * Reserves a slot to run `row` here as soon as its insert commits, inserted already
+   * claimed: no claim, no wake-up, one commit for enqueue and start. Only when the claim
+   * loop is asleep with nothing due left behind (so the row overtakes nothing), there is a
+   * free slot, and no flow limit applies (those are decided by the claim). Each reservation
+   * is ended by `endDirectStart`.
+   */
+  reserveDirectStart(row: NewExecutionRow): boolean {
+    const canStart =
+      this.loop !== null &&
+      !this.stopping &&
+      !this.claiming &&
+      this.drainedAtWake === this.wakeup.wakes &&
+      this.running.size + this.reserved < this.options.maxConcurrentTaskExecutions &&
+      row.startAt <= Date.now() &&
+      row.concurrencyKey === null &&
+      row.rateKey === null &&
+      !this.deps.registry.flowLimits().some((limit) => limit.taskId === row.taskId);
+    if (canStart) this.reserved += 1;
+    return canStart;
+  }
+
+  /** Ends a reservation: runs the row claimed for it, if the insert created one. */
+  endDirectStart(claimed: ExecutionRow | null): void {
+    this.reserved -= 1;
+    // Even during a shutdown: stop() waits for reservations, then for this run (which sees
+    // the shutdown signal), rather than leave a claimed row to lease recovery.
+    if (claimed !== null) this.startRun(claimed);
+    if (this.reserved === 0) for (const resolve of this.reservationsEnded.splice(0)) resolve();
+  }
+
   /** Stops claiming, signals shutdown to running code, waits for runs up to `timeoutMs`. */
   async stop(timeoutMs: number | undefined): Promise<void> {
     this.stopping = true;
@@ -81,6 +118,7 @@ export class RunScheduler {
     this.wakeup.wake();
     this.shutdown[1]();
     await this.loop;
+    if (this.reserved > 0) await new Promise<void>((r) => this.reservationsEnded.push(r));
     const allDone = Promise.all([...this.running.values()].map((r) => r.done));
     if (timeoutMs === undefined) {
       await allDone;
@@ -101,10 +139,14 @@ export class RunScheduler {
   private async claimLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const capacity = this.options.maxConcurrentTaskExecutions - this.running.size;
+      const capacity =
+        this.options.maxConcurrentTaskExecutions - this.running.size - this.reserved;
       const limit = Math.min(capacity, this.options.maxTaskExecutionsPerBatch);
       const taskIds = this.deps.registry.taskIds();
       if (limit > 0 && taskIds.length > 0) {
+        const wakes = this.wakeup.wakes;
+        this.drainedAtWake = null;
+        this.claiming = true;
         try {
           const flowLimits = this.deps.registry.flowLimits();
           const rows = await this.storage.claimReadyExecutions({
@@ -114,7 +156,9 @@ export class RunScheduler {
             expireMs: this.options.expireMs,
             ...(flowLimits.length > 0 ? { flowLimits } : {}),
           });
+          this.claiming = false;
           failures = 0;
+          if (rows.length < limit) this.drainedAtWake = wakes;
           for (const row of rows) this.startRun(row);
           if (rows.length > 0) {
             this.events.emit('updated', { executionIds: rows.map((r) => r.executionId) });
@@ -122,6 +166,7 @@ export class RunScheduler {
           if (rows.length === limit) continue;
           await this.scheduleRateLimited(flowLimits);
         } catch (error) {
+          this.claiming = false;
           failures += 1;
           this.logger.error('Claiming executions failed; backing off', error);
           await this.wakeup.wait(Math.min(30_000, this.options.backstopPollMs * 2 ** failures));
@@ -169,7 +214,7 @@ export class RunScheduler {
     // Aborted runs were cancelled or lost their lease: their result is dropped by the store
     // anyway, so do not spend a write on it.
     if (abort.aborted || this.stopped) return;
-    const updated = await this.results.add({
+    const updated = await this.writes.result({
       executionId: row.executionId,
       leaseToken: row.leaseToken,
       outcome,
@@ -197,19 +242,6 @@ export class RunScheduler {
         this.events.emit('updated', { executionIds: [row.executionId] });
         this.dueTimer.schedule(outcome.finalize.startAt);
         return;
-    }
-  }
-
-  /** Writes a batch of results, retrying while the store is unreachable (bounded). */
-  private async writeResults(batch: RunResult[]): Promise<(ExecutionRow | null)[]> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.storage.applyRunResults(batch, Date.now());
-      } catch (error) {
-        if (attempt >= 8) throw error;
-        this.logger.error('Writing run results failed; retrying', error);
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
-      }
     }
   }
 }

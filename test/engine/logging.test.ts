@@ -11,7 +11,7 @@ import {
 } from './serializationHelpers';
 
 /** Store operations that a test makes fail once. */
-type FlakyOperation = 'claimReadyExecutions' | 'applyRunResults' | 'recoverExpiredLeases';
+type FlakyOperation = 'claimReadyExecutions' | 'recoverExpiredLeases';
 
 /** Makes `storage[operation]` reject with `failure` on its first call; returns its call count. */
 function failFirstCall(
@@ -26,6 +26,18 @@ function failFirstCall(
     return calls === 1 ? Promise.reject(failure) : original(...args);
   };
   (storage as Record<FlakyOperation, unknown>)[operation] = flaky;
+  return () => calls;
+}
+
+/** Makes the first write of run results reject with `failure`; returns how many such writes. */
+function failFirstResultWrite(storage: DurableStorage, failure: Error): () => number {
+  const original = storage.write.bind(storage);
+  let calls = 0;
+  storage.write = (batch) => {
+    if (batch.results.length === 0) return original(batch);
+    calls += 1;
+    return calls === 1 ? Promise.reject(failure) : original(batch);
+  };
   return () => calls;
 }
 
@@ -127,7 +139,7 @@ describe('logger', () => {
 
   it('logs a failed result write at error level and applies the result on retry', async () => {
     const writeFailure = new Error('write lost');
-    const writes = failFirstCall(engine.storage, 'applyRunResults', writeFailure);
+    const writes = failFirstResultWrite(engine.storage, writeFailure);
     const logger = createRecordingLogger();
     const executor = engine.createExecutor({ logger });
     const task = executor.task({ id: 'after_write_failure', timeoutMs: 1000, run: () => 'kept' });

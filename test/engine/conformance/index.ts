@@ -9,6 +9,7 @@ import { describeCancel } from './cancel';
 import { describeChildFailurePolicy } from './childFailurePolicy';
 import { describeCascadeCancel } from './cascadeCancel';
 import { describeClaims } from './claims';
+import { describeDirectStarts } from './directStarts';
 import { describeFinalize } from './finalize';
 import { describeFlowControl } from './flowControl';
 import { describeHandles } from './handles';
@@ -50,6 +51,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeSequential(factory);
     describeScheduling(factory);
     describeClaims(factory);
+    describeDirectStarts(factory);
     describeLeases(factory);
     describeHandles(factory);
     describeLimits(factory);
