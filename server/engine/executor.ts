@@ -118,10 +118,18 @@ export class DurableExecutor {
     };
     this.closer = new Closer(storage, deps, this.events, this.logger);
     this.writes = new WriteQueue(storage, this.options.expireMs, this.logger);
-    this.scheduler = new RunScheduler(storage, this.writes, deps, this.closer, this.events, this.logger, {
-      ...this.options,
-      backstopPollMs: this.options.backgroundProcessIntraBatchSleepMs,
-    });
+    this.scheduler = new RunScheduler(
+      storage,
+      this.writes,
+      deps,
+      this.closer,
+      this.events,
+      this.logger,
+      {
+        ...this.options,
+        backstopPollMs: this.options.backgroundProcessIntraBatchSleepMs,
+      },
+    );
     this.maintenance = new MaintenanceLoop(
       storage,
       this.registry,

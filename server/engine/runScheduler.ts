@@ -139,8 +139,7 @@ export class RunScheduler {
   private async claimLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const capacity =
-        this.options.maxConcurrentTaskExecutions - this.running.size - this.reserved;
+      const capacity = this.options.maxConcurrentTaskExecutions - this.running.size - this.reserved;
       const limit = Math.min(capacity, this.options.maxTaskExecutionsPerBatch);
       const taskIds = this.deps.registry.taskIds();
       if (limit > 0 && taskIds.length > 0) {

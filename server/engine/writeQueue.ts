@@ -143,7 +143,9 @@ export class WriteQueue {
         return;
       }
       this.logger.error('Writing run results failed; retrying', error);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** (attempt - 1))));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(5_000, 100 * 2 ** (attempt - 1))),
+      );
       try {
         this.settle(part, await this.storage.write(this.toWrite(part)));
         return;
