@@ -19,6 +19,25 @@ const quiet = {
   error: (m: string, e?: unknown) => console.error(m, e),
 };
 
+/**
+ * The store, counting the executor's calls to it: calls per job is a figure the machine's load
+ * does not blur (nor is CPU time per job, measured beside it).
+ */
+function countingCalls(storage: BenchStorage): { storage: BenchStorage; calls: () => number } {
+  let calls = 0;
+  const counted = new Proxy(storage, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { storage: counted, calls: () => calls };
+}
+
 function newExecutor(storage: BenchStorage, start: boolean): DurableExecutor {
   const executor = new DurableExecutor(storage, { logger: quiet });
   const noop = executor.task({ id: 'noop', timeoutMs: 30_000, run: () => null });
@@ -92,9 +111,11 @@ export async function awaitedThroughput(
   storage: BenchStorage,
   runsInProcess = true,
 ): Promise<WorkloadResult> {
-  const executor = newExecutor(storage, runsInProcess);
+  const counting = countingCalls(storage);
+  const executor = newExecutor(counting.storage, runsInProcess);
   const count = 2_000;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const handles = [];
   for (let i = 0; i < count; i++)
     handles.push(await executor.enqueueTask({ id: 'noop' }, undefined));
@@ -103,6 +124,8 @@ export async function awaitedThroughput(
     handles.map((handle) => handle.waitAndGetTaskFinishedExecution()),
   );
   const totalMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const calls = counting.calls();
   await executor.shutdown();
   const failed = finished.filter((execution) => execution.status !== 'completed').length;
   if (failed > 0) throw new Error(`${failed} executions did not complete`);
@@ -113,6 +136,9 @@ export async function awaitedThroughput(
       count,
       enqueueMsEach: Math.round((enqueuedMs / count) * 1000) / 1000,
       totalMs: Math.round(totalMs),
+      // This process's CPU and store calls, per job.
+      cpuMsEach: Math.round(((cpu.user + cpu.system) / 1000 / count) * 1000) / 1000,
+      storeCallsEach: Math.round((calls / count) * 100) / 100,
     },
   };
 }

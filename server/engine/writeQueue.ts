@@ -67,8 +67,9 @@ export class WriteQueue {
       queue.push({ item, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        // A microtask lets the rest of a synchronous burst join this first write.
-        queueMicrotask(() => void this.flush());
+        // Not a microtask: the turn's other chains of promises (a run finishing while its
+        // enqueuer awaits the previous insert, say) settle first and join this write.
+        setImmediate(() => void this.flush());
       }
     });
   }
