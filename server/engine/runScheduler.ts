@@ -37,10 +37,13 @@ export class RunScheduler {
   private readonly running = new Map<string, RunningExecution>();
   /** Slots promised to enqueues being inserted already claimed (see `reserveDirectStart`). */
   private reserved = 0;
-  /** True while a claim is in flight: its limit was counted without later reservations. */
-  private claiming = false;
-  /** The wake count when the last claim began, if it found everything due (else null). */
-  private drainedAtWake: number | null = null;
+  /** The limit of the claim in flight (0 when none): slots it may fill when it returns. */
+  private claimLimitInFlight = 0;
+  /**
+   * True when due work may be waiting in the store: the last claim filled its limit, or the
+   * loop waits for a free slot. A new row must not overtake it, so it goes through a claim.
+   */
+  private backlogLikely = true;
   private readonly reservationsEnded: (() => void)[] = [];
   private readonly shutdown: [CancelSignal, () => void];
   private stopping = false;
@@ -82,18 +85,18 @@ export class RunScheduler {
 
   /**
    * Reserves a slot to run `row` here as soon as its insert commits, inserted already
-   * claimed: no claim, no wake-up, one commit for enqueue and start. Only when the claim
-   * loop is asleep with nothing due left behind (so the row overtakes nothing), there is a
-   * free slot, and no flow limit applies (those are decided by the claim). Each reservation
-   * is ended by `endDirectStart`.
+   * claimed: no claim, no wake-up, one commit for enqueue and start. Only when the last claim
+   * left nothing due behind (so the row overtakes nothing this executor could run), a slot is
+   * free beyond what a claim in flight may fill, and no flow limit applies (those are decided
+   * by the claim). Each reservation is ended by `endDirectStart`.
    */
   reserveDirectStart(row: NewExecutionRow): boolean {
     const canStart =
       this.loop !== null &&
       !this.stopping &&
-      !this.claiming &&
-      this.drainedAtWake === this.wakeup.wakes &&
-      this.running.size + this.reserved < this.options.maxConcurrentTaskExecutions &&
+      !this.backlogLikely &&
+      this.running.size + this.reserved + this.claimLimitInFlight <
+        this.options.maxConcurrentTaskExecutions &&
       row.startAt <= Date.now() &&
       row.concurrencyKey === null &&
       row.rateKey === null &&
@@ -143,9 +146,7 @@ export class RunScheduler {
       const limit = Math.min(capacity, this.options.maxTaskExecutionsPerBatch);
       const taskIds = this.deps.registry.taskIds();
       if (limit > 0 && taskIds.length > 0) {
-        const wakes = this.wakeup.wakes;
-        this.drainedAtWake = null;
-        this.claiming = true;
+        this.claimLimitInFlight = limit;
         try {
           const flowLimits = this.deps.registry.flowLimits();
           const rows = await this.storage.claimReadyExecutions({
@@ -155,9 +156,9 @@ export class RunScheduler {
             expireMs: this.options.expireMs,
             ...(flowLimits.length > 0 ? { flowLimits } : {}),
           });
-          this.claiming = false;
+          this.claimLimitInFlight = 0;
           failures = 0;
-          if (rows.length < limit) this.drainedAtWake = wakes;
+          this.backlogLikely = rows.length === limit;
           for (const row of rows) this.startRun(row);
           if (rows.length > 0) {
             this.events.emit('updated', { executionIds: rows.map((r) => r.executionId) });
@@ -165,7 +166,8 @@ export class RunScheduler {
           if (rows.length === limit) continue;
           await this.scheduleRateLimited(flowLimits);
         } catch (error) {
-          this.claiming = false;
+          this.claimLimitInFlight = 0;
+          this.backlogLikely = true;
           failures += 1;
           this.logger.error('Claiming executions failed; backing off', error);
           await this.wakeup.wait(Math.min(30_000, this.options.backstopPollMs * 2 ** failures));
@@ -175,6 +177,7 @@ export class RunScheduler {
       // A finished run frees a slot; it need only wake a loop that waits for one. Other new
       // work (enqueues, children, retries, notifications) has wake-ups of its own.
       this.waitingForCapacity = limit <= 0;
+      if (this.waitingForCapacity) this.backlogLikely = true;
       if (!this.stopping) await this.wakeup.wait(this.options.backstopPollMs);
       this.waitingForCapacity = false;
     }

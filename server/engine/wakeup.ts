@@ -6,11 +6,8 @@
 export class Wakeup {
   private pending = false;
   private release: (() => void) | null = null;
-  /** How many wakes so far: a loop can tell whether anything woke it since a point. */
-  wakes = 0;
 
   wake(): void {
-    this.wakes += 1;
     if (this.release) this.release();
     else this.pending = true;
   }

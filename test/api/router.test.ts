@@ -155,9 +155,15 @@ describe('executions', () => {
         (await api.executions.enqueue({ taskId: 'flaky', input: { failures: 0 } })).executionId,
       );
     }
-    await Promise.all(
+    const finished = await Promise.all(
       ids.map((executionId) => api.executions.wait({ executionId, timeoutMs: 60_000 })),
     );
+    // Newest first; enqueues within one millisecond tie on createdAt and are ordered by id.
+    const newestFirst = finished
+      .map((execution) => ({ id: execution.executionId, createdAt: execution.createdAt.getTime() }))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .map((entry) => entry.id);
+    expect(new Set(newestFirst)).toEqual(new Set(ids));
     const seen: string[] = [];
     let cursor: { createdAt: number; executionId: string } | null = null;
     do {
@@ -171,7 +177,7 @@ describe('executions', () => {
       seen.push(...page.items.map((item) => item.executionId));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(seen).toEqual([...ids].reverse());
+    expect(seen).toEqual(newestFirst);
     const [first] = ids;
     const bySearch = await api.executions.list({ search: first!.slice(0, 12) });
     expect(bySearch.items.map((item) => item.executionId)).toContain(first);
