@@ -102,8 +102,8 @@ export function printComparison(rows: ComparisonRow[]): void {
     'Durably',
     'graphile-worker 0.17.3',
     'Durably / graphile',
-    'commits/job D | G',
-    'WAL syncs/job D | G',
+    'commits/job D / G',
+    'WAL syncs/job D / G',
     'details (Durably)',
   ];
   const figure = (r: SystemResult) => `${r.value} ${r.unit} (${r.runs.join(', ')})`;
@@ -112,8 +112,8 @@ export function printComparison(rows: ComparisonRow[]): void {
     figure(row.durably),
     figure(row.graphile),
     `${row.ratio}x`,
-    `${row.durably.commitsPerJob} | ${row.graphile.commitsPerJob}`,
-    `${row.durably.walSyncsPerJob} | ${row.graphile.walSyncsPerJob}`,
+    `${row.durably.commitsPerJob} / ${row.graphile.commitsPerJob}`,
+    `${row.durably.walSyncsPerJob} / ${row.graphile.walSyncsPerJob}`,
     Object.entries(row.durably.details)
       .map(([key, value]) => `${key}=${value}`)
       .join(' '),
