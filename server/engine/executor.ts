@@ -22,6 +22,7 @@ import { DurableExecutionNotFoundError, DurableExecutorShutdownError } from './e
 import { ExecutorEvents } from './events';
 import { createConsoleLogger, withDebugGate, type Logger } from './logger';
 import { MaintenanceLoop } from './maintenanceLoop';
+import { WakeLeadership } from './wakeLeadership';
 import { RunScheduler } from './runScheduler';
 import { WriteQueue } from './writeQueue';
 import { createSuperjsonSerializer, SafeSerializer } from './serializer';
@@ -72,6 +73,7 @@ export class DurableExecutor {
   private readonly closer: Closer;
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
+  private readonly leadership: WakeLeadership;
   private readonly enqueuer: Enqueuer;
   private readonly writes: WriteQueue;
   /** Reads for handles: many concurrent waits cost one storage call. */
@@ -143,6 +145,15 @@ export class DurableExecutor {
         batchSize: this.options.maxTaskExecutionsPerBatch,
       },
     );
+    this.leadership = new WakeLeadership({
+      storage,
+      taskIds: () => this.registry.taskIds(),
+      hasFreeSlots: () => this.scheduler.hasFreeSlots(),
+      onLead: () => this.scheduler.wakeup.wake(),
+      logger: this.logger,
+    });
+    this.scheduler.onFreeSlotsChange = () => this.leadership.reconsider();
+    this.maintenance.onTick = () => this.leadership.reconsider();
     this.enqueuer = new Enqueuer({
       storage,
       writes: this.writes,
@@ -378,6 +389,7 @@ export class DurableExecutor {
     this.state = 'started';
     this.scheduler.start();
     this.maintenance.start();
+    this.leadership.start();
   }
 
   /**
@@ -392,6 +404,8 @@ export class DurableExecutor {
 
   private async stop(timeoutMs: number | undefined): Promise<void> {
     this.state = 'stopped';
+    // Hand the lead over first: others take new work while this one drains.
+    await this.leadership.stop();
     await this.scheduler.stop(timeoutMs);
     await this.maintenance.stop();
     this.unsubscribeStorage?.();
@@ -433,7 +447,8 @@ export class DurableExecutor {
   private onNotification(notification: StorageNotification): void {
     switch (notification.type) {
       case 'work_ready':
-        this.events.emit('workReady', undefined);
+        // Only the wake group's leader claims; the others still refresh live views.
+        if (this.leadership.admitsWorkReady()) this.events.emit('workReady', undefined);
         this.events.emit('updated', { executionIds: [] });
         return;
       case 'cancelled':

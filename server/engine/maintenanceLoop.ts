@@ -22,6 +22,8 @@ export class MaintenanceLoop {
   private readonly wakeup = new Wakeup();
   private stopping = false;
   private loop: Promise<void> | null = null;
+  /** Runs first in every tick (the wake-group election retries there). */
+  onTick: (() => void) | null = null;
 
   constructor(
     private readonly storage: DurableStorage,
@@ -55,6 +57,7 @@ export class MaintenanceLoop {
    * failures: one poison execution never blocks the rest.
    */
   private async tick(): Promise<void> {
+    this.onTick?.();
     await this.step('recovering expired leases', () => this.recoverLeases());
     await this.step('closing finished executions', () => this.closePending());
     await this.step('advancing parents', () => this.advancePending());

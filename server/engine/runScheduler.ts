@@ -51,6 +51,10 @@ export class RunScheduler {
   /** Set once stop() returns: results of runs that outlived the shutdown are dropped. */
   private stopped = false;
   private loop: Promise<void> | null = null;
+  /** Whether the claim loop saw a free slot at its last turn. */
+  private hadFreeSlots: boolean | null = null;
+  /** Told when this executor fills up or frees its first slot (the wake-group election). */
+  onFreeSlotsChange: (() => void) | null = null;
 
   constructor(
     private readonly storage: DurableStorage,
@@ -66,6 +70,10 @@ export class RunScheduler {
 
   start(): void {
     this.loop ??= this.claimLoop();
+  }
+
+  hasFreeSlots(): boolean {
+    return this.running.size + this.reserved < this.options.maxConcurrentTaskExecutions;
   }
 
   /** Ids of the executions running in this process now. */
@@ -144,6 +152,10 @@ export class RunScheduler {
     while (!this.stopping) {
       const capacity = this.options.maxConcurrentTaskExecutions - this.running.size - this.reserved;
       const limit = Math.min(capacity, this.options.maxTaskExecutionsPerBatch);
+      if (this.hadFreeSlots !== limit > 0) {
+        this.hadFreeSlots = limit > 0;
+        this.onFreeSlotsChange?.();
+      }
       const taskIds = this.deps.registry.taskIds();
       if (limit > 0 && taskIds.length > 0) {
         this.claimLimitInFlight = limit;

@@ -358,6 +358,26 @@ export interface DurableStorage {
    * only within one process rely on the engine's in-process wake-ups.
    */
   subscribe?(listener: (notification: StorageNotification) => void): () => void;
+
+  /**
+   * Optional: lets the executors that serve the same tasks elect one of them to answer
+   * other processes' `work_ready`, so an enqueue wakes one claim instead of one per executor.
+   * `onVacancy` is called when a leader of this store's groups steps down or leaves.
+   */
+  joinWakeGroup?(onVacancy: () => void): WakeGroupMembership;
+}
+
+/**
+ * One executor's place in the wake groups of a store. A group is a set of task ids; at most
+ * one member of a group leads at a time, across every process on the database.
+ */
+export interface WakeGroupMembership {
+  /** True while this member leads its group (false after a lost connection). */
+  readonly leading: boolean;
+  /** Tries to lead `group` (giving up a group it led before); true when it now leads. */
+  lead(group: string): Promise<boolean>;
+  /** Gives the lead up and announces the vacancy, so a member with free slots takes over. */
+  stepDown(): Promise<void>;
 }
 
 /** Filters of the execution list (newest first, cursor-paginated). */

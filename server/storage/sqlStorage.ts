@@ -23,6 +23,7 @@ import type {
   RecoverResult,
   RunResult,
   StorageNotification,
+  WakeGroupMembership,
   WriteBatch,
   WriteOutcome,
 } from '@/server/engine/storage';
@@ -57,6 +58,7 @@ export interface SqlBackend {
   /** Run results just applied, as the statement left them. */
   afterRunResults(rows: ExecutionRow[]): Promise<void>;
   subscribe?: (listener: (notification: StorageNotification) => void) => () => void;
+  joinWakeGroup?: (onVacancy: () => void) => WakeGroupMembership;
   /** Stops hearing notifications; the driver is closed after it. */
   stopListening(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export interface SqlBackend {
 export class SqlStorage implements PrismaStorage {
   readonly provider: 'sqlite' | 'postgres';
   readonly subscribe?: (listener: (notification: StorageNotification) => void) => () => void;
+  readonly joinWakeGroup?: (onVacancy: () => void) => WakeGroupMembership;
   private readonly d: Dialect;
   private readonly db: SqlDriver;
   private closing: Promise<void> | undefined;
@@ -73,6 +76,7 @@ export class SqlStorage implements PrismaStorage {
     this.d = backend.dialect;
     this.db = backend.driver;
     if (backend.subscribe) this.subscribe = backend.subscribe;
+    if (backend.joinWakeGroup) this.joinWakeGroup = backend.joinWakeGroup;
   }
 
   async insertExecutions(

@@ -9,6 +9,7 @@ import { PgClient, type PgClientOptions } from './client';
 import type { PostgresDialect } from './dialect';
 import { PgListener } from './listener';
 import { inlineNotifiable, postgresStatements } from './statements';
+import { PgWakeGroups } from './wakeGroups';
 
 export interface PostgresStorageOptions extends PgClientOptions {
   /** Hear other processes' changes through LISTEN. @default true */
@@ -30,6 +31,14 @@ export async function openPostgresStorage(
     );
     if (!listening) listener = null;
   }
+  const wakeGroups =
+    listener &&
+    new PgWakeGroups(listener, dialect.channel, (group) =>
+      client.sendRaw('SELECT pg_notify($1, $2)', [
+        dialect.channel,
+        JSON.stringify({ type: 'wake_vacancy', group, origin: client.origin }),
+      ]),
+    );
   return new SqlStorage({
     provider: 'postgres',
     dialect,
@@ -46,6 +55,7 @@ export async function openPostgresStorage(
       }
     },
     ...(listener ? { subscribe: listener.subscribe.bind(listener) } : {}),
+    ...(wakeGroups ? { joinWakeGroup: (onVacancy) => wakeGroups.join(onVacancy) } : {}),
     stopListening: async () => {
       await listener?.close();
     },

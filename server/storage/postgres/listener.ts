@@ -27,6 +27,7 @@ const notificationSchema = z.discriminatedUnion('type', [
     origin,
   }),
   z.object({ type: z.literal('probe'), id: z.string() }),
+  z.object({ type: z.literal('wake_vacancy'), group: z.string(), origin }),
 ]);
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -39,6 +40,10 @@ export class PgListener {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelayMs = 100;
   private closed = false;
+  /** Counts connections: an advisory lock belongs to the session that took it. */
+  private session = 0;
+  private readonly vacancyListeners = new Set<(group: string) => void>();
+  private readonly sessionLostListeners = new Set<() => void>();
 
   /**
    * `channel`: the schema's NOTIFY channel. `ignoredOrigin`: notifications sent by this
@@ -87,6 +92,39 @@ export class PgListener {
     return this.listeners.add(listener);
   }
 
+  /** Hears other processes' announcements that a wake group has no leader. */
+  onVacancy(listener: (group: string) => void): void {
+    this.vacancyListeners.add(listener);
+  }
+
+  /** Called when the connection drops, taking its session's advisory locks with it. */
+  onSessionLost(listener: () => void): void {
+    this.sessionLostListeners.add(listener);
+  }
+
+  /**
+   * Takes the session advisory lock named `name` on this connection without waiting: the
+   * session's number when taken, null when another session holds it or there is no connection.
+   */
+  async tryAdvisoryLock(name: string): Promise<number | null> {
+    const client = this.client;
+    if (!client) return null;
+    const session = this.session;
+    const result = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+      [name],
+    );
+    if (!result.rows[0]?.locked) return null;
+    // Taken on a connection that dropped meanwhile: the lock went with it.
+    return this.client === client && this.session === session ? session : null;
+  }
+
+  /** Releases a lock taken by `tryAdvisoryLock` in `session` (gone anyway if the session is). */
+  async advisoryUnlock(name: string, session: number): Promise<void> {
+    if (!this.client || this.session !== session) return;
+    await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -117,11 +155,14 @@ export class PgListener {
       return;
     }
     this.client = client;
+    this.session += 1;
   }
 
   private lost(client: pg.Client, error: Error): void {
     if (this.closed || this.client !== client) return;
     this.client = null;
+    this.session += 1;
+    for (const listener of this.sessionLostListeners) listener();
     client.end().catch(() => undefined);
     this.logger.error('PostgreSQL LISTEN connection lost; reconnecting', error);
     this.scheduleReconnect();
@@ -161,6 +202,10 @@ export class PgListener {
     }
     const { origin: sender, ...notification } = parsed;
     if (sender !== undefined && sender === this.ignoredOrigin) return;
+    if (notification.type === 'wake_vacancy') {
+      for (const listener of this.vacancyListeners) listener(notification.group);
+      return;
+    }
     if (notification.type !== 'finished') return this.listeners.emit(notification);
     const { executionIds, rows } = notification;
     this.listeners.emit({
