@@ -37,9 +37,7 @@ export class PgWakeGroups {
   async acquire(member: Member, group: string): Promise<number | null> {
     if (this.holders.has(group)) return null;
     this.holders.set(group, member);
-    const session = await this.listener
-      .tryAdvisoryLock(this.lockName(group))
-      .catch(() => null);
+    const session = await this.listener.tryAdvisoryLock(this.lockName(group)).catch(() => null);
     if (session === null) this.holders.delete(group);
     return session;
   }
