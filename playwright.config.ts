@@ -80,7 +80,8 @@ export default defineConfig({
     },
   ],
   webServer: [
-    server(OPEN_PORT, { DATABASE_URL: e2eDatabaseUrl('open') }),
+    // Heartbeats every second: the workers test sees a killed worker dead within seconds.
+    server(OPEN_PORT, { DATABASE_URL: e2eDatabaseUrl('open'), DURABLY_HEARTBEAT_MS: '1000' }),
     server(AUTH_PORT, {
       DATABASE_URL: e2eDatabaseUrl('auth'),
       DURABLY_ADMIN_TOKEN: E2E_ADMIN_TOKEN,

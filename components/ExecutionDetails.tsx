@@ -1,6 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { ChildrenOutputs } from './ChildrenOutputs';
 import { ErrorDetails } from './ErrorDetails';
@@ -21,6 +22,7 @@ import { StatusBadge } from './StatusBadge';
 import type { TreeIndex } from './treeModel';
 import { useTRPC } from './trpc/react';
 import type { ExecutionDetails as Details } from './trpc/types';
+import { useExecutorRunning } from './WorkersView';
 
 interface Props {
   executionId: string;
@@ -297,7 +299,27 @@ function Facts({
           </dd>
         </>
       )}
+      {execution.status === 'running' && <RunningOn executionId={execution.executionId} />}
     </dl>
+  );
+}
+
+/** The executor whose last heartbeat lists this running execution. */
+function RunningOn({ executionId }: { executionId: string }) {
+  const executor = useExecutorRunning(executionId);
+  return (
+    <>
+      <dt>Running on</dt>
+      <dd>
+        {executor ? (
+          <Link href="/workers" data-testid="running-on">
+            {executor.host} / {executor.pid} <code>{executor.executorId}</code>
+          </Link>
+        ) : (
+          <span className="muted">not in a heartbeat yet</span>
+        )}
+      </dd>
+    </>
   );
 }
 

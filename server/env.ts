@@ -18,6 +18,7 @@ const envSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   /** Graceful shutdown bound for running tasks on SIGTERM / SIGINT. */
   DURABLY_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  DURABLY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   DURABLY_ENABLE_DEBUG: z
     .enum(['true', 'false', '1', '0'])
     .default('false')

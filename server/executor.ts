@@ -45,6 +45,7 @@ async function createProcessDurably(forceExecutor: boolean): Promise<Durably> {
     logger,
     start: running,
     enableDebug: env.DURABLY_ENABLE_DEBUG,
+    executorOptions: { heartbeatIntervalMs: env.DURABLY_HEARTBEAT_MS },
   });
   installShutdownHandlers(
     durably.executor,
@@ -70,6 +71,8 @@ export async function createDurably(options: {
   const executor = new DurableExecutor(storage, {
     logger: options.logger,
     enableDebug: options.enableDebug ?? false,
+    // npm sets it for `npm start` / `npm run worker`; shown on the workers page.
+    version: process.env.npm_package_version ?? 'unknown',
     ...options.executorOptions,
   });
   const tasks = registerTasks(executor);

@@ -17,3 +17,4 @@ export type ListCursor = NonNullable<RouterOutputs['executions']['list']['nextCu
 export type TaskInfo = RouterOutputs['tasks']['list'][number];
 export type StoredError = NonNullable<ExecutionDetails['error']>;
 export type EnqueueRequest = RouterInputs['executions']['enqueue'];
+export type ExecutorInfo = RouterOutputs['executors']['list']['executors'][number];

@@ -1,6 +1,7 @@
 /** The API: one router per domain. */
 import { authRouter } from './routers/auth';
 import { executionsRouter } from './routers/executions';
+import { executorsRouter } from './routers/executors';
 import { tasksRouter } from './routers/tasks';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
@@ -8,6 +9,7 @@ export const appRouter = createTRPCRouter({
   auth: authRouter,
   tasks: tasksRouter,
   executions: executionsRouter,
+  executors: executorsRouter,
 });
 
 export type AppRouter = typeof appRouter;

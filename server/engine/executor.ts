@@ -23,6 +23,8 @@ import { ExecutorEvents } from './events';
 import { createConsoleLogger, withDebugGate, type Logger } from './logger';
 import { MaintenanceLoop } from './maintenanceLoop';
 import { WakeLeadership } from './wakeLeadership';
+import { HeartbeatWriter } from './heartbeat';
+import { executorsView, type ExecutorView } from './executorsView';
 import { RunScheduler } from './runScheduler';
 import { WriteQueue } from './writeQueue';
 import { createSuperjsonSerializer, SafeSerializer } from './serializer';
@@ -74,6 +76,7 @@ export class DurableExecutor {
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
   private readonly leadership: WakeLeadership;
+  private readonly heartbeat: HeartbeatWriter;
   private readonly enqueuer: Enqueuer;
   private readonly writes: WriteQueue;
   /** Reads for handles: many concurrent waits cost one storage call. */
@@ -153,7 +156,18 @@ export class DurableExecutor {
       logger: this.logger,
     });
     this.scheduler.onFreeSlotsChange = () => this.leadership.reconsider();
-    this.maintenance.onTick = () => this.leadership.reconsider();
+    this.heartbeat = new HeartbeatWriter({
+      storage,
+      taskIds: () => this.registry.taskIds(),
+      runningExecutionIds: () => this.scheduler.runningExecutionIds(),
+      version: this.options.version,
+      intervalMs: this.options.heartbeatIntervalMs,
+      logger: this.logger,
+    });
+    this.maintenance.onTick = () => {
+      this.leadership.reconsider();
+      this.heartbeat.maybeBeat();
+    };
     this.enqueuer = new Enqueuer({
       storage,
       writes: this.writes,
@@ -341,6 +355,21 @@ export class DurableExecutor {
     return this.queries.stats();
   }
 
+  /** Executors heard from in the last day: live, stopped or dead (with what they left running). */
+  getExecutors(): Promise<ExecutorView[]> {
+    const { listExecutors } = this.storage;
+    if (!listExecutors) throw new Error('This store has no dashboard queries');
+    const storage = this.storage;
+    return executorsView(
+      {
+        getExecutions: (ids) => storage.getExecutions(ids),
+        listExecutors: (since) => listExecutors.call(storage, since),
+      },
+      this.options.heartbeatIntervalMs,
+      Date.now(),
+    );
+  }
+
   /** Each limited task's limits and their use per key (busiest keys first). */
   getFlowStatus(): Promise<TaskFlowStatus[]> {
     return flowStatus(this.flowQueries(), this.registry, Date.now());
@@ -378,6 +407,11 @@ export class DurableExecutor {
     return this.handle(task.id, executionId);
   }
 
+  /** This executor's id in its heartbeats (the workers page). */
+  getExecutorId(): string {
+    return this.heartbeat.executorId;
+  }
+
   /** Ids of the executions this executor is running now (not those of other executors). */
   getRunningTaskExecutionIds(): ReadonlySet<string> {
     return this.scheduler.runningExecutionIds();
@@ -390,6 +424,7 @@ export class DurableExecutor {
     this.scheduler.start();
     this.maintenance.start();
     this.leadership.start();
+    this.heartbeat.start();
   }
 
   /**
@@ -408,6 +443,7 @@ export class DurableExecutor {
     await this.leadership.stop();
     await this.scheduler.stop(timeoutMs);
     await this.maintenance.stop();
+    await this.heartbeat.stop();
     this.unsubscribeStorage?.();
     this.unsubscribeStorage = null;
   }

@@ -27,6 +27,10 @@ export interface DurableExecutorOptions {
   maxChildrenPerParent?: number;
   /** Fallback poll of waits when no finish event arrives. @default 1000 */
   waitPollingIntervalMs?: number;
+  /** The app's version, shown with this executor on the workers page. @default 'unknown' */
+  version?: string;
+  /** How often a started executor records its heartbeat. @default 5000 */
+  heartbeatIntervalMs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -43,6 +47,8 @@ export function resolveExecutorOptions(options: DurableExecutorOptions) {
     maxSerializedOutputDataSize: options.maxSerializedOutputDataSize ?? MIB,
     maxChildrenPerParent: options.maxChildrenPerParent ?? 1000,
     waitPollingIntervalMs: options.waitPollingIntervalMs ?? 1000,
+    version: options.version ?? 'unknown',
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5000,
   };
   requireInteger('expireMs', resolved.expireMs, 0);
   requireInteger(
@@ -57,6 +63,7 @@ export function resolveExecutorOptions(options: DurableExecutorOptions) {
   requireInteger('maxSerializedOutputDataSize', resolved.maxSerializedOutputDataSize, 1);
   requireInteger('maxChildrenPerParent', resolved.maxChildrenPerParent, 1);
   requireInteger('waitPollingIntervalMs', resolved.waitPollingIntervalMs, 1);
+  requireInteger('heartbeatIntervalMs', resolved.heartbeatIntervalMs, 1);
   return {
     ...resolved,
     maxInputBytes: resolved.maxSerializedInputDataSize,

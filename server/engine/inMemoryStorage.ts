@@ -21,6 +21,7 @@ import type {
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
+  ExecutorHeartbeat,
   FlowUsage,
   FlowUsageQuery,
   InsertedExecution,
@@ -45,6 +46,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   private readonly flow = new InMemoryFlow(this.rows);
   private readonly runs = new InMemoryRuns(this.rows, this.flow);
   private readonly listeners = new Set<(notification: StorageNotification) => void>();
+  private readonly heartbeats = new Map<string, ExecutorHeartbeat>();
 
   /** Executors sharing this store in one process wake each other through these. */
   subscribe(listener: (notification: StorageNotification) => void): () => void {
@@ -221,5 +223,22 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
 
   getFlowUsage(query: FlowUsageQuery): Promise<FlowUsage[]> {
     return Promise.resolve(this.flow.usage(query));
+  }
+
+  recordHeartbeat(heartbeat: ExecutorHeartbeat, forgetBefore: number): Promise<void> {
+    this.heartbeats.set(heartbeat.executorId, structuredClone(heartbeat));
+    for (const [id, known] of this.heartbeats) {
+      if (known.heartbeatAt < forgetBefore) this.heartbeats.delete(id);
+    }
+    return Promise.resolve();
+  }
+
+  listExecutors(since: number): Promise<ExecutorHeartbeat[]> {
+    return Promise.resolve(
+      [...this.heartbeats.values()]
+        .filter((heartbeat) => heartbeat.heartbeatAt >= since)
+        .sort((a, b) => b.startedAt - a.startedAt || (a.executorId < b.executorId ? -1 : 1))
+        .map((heartbeat) => structuredClone(heartbeat)),
+    );
   }
 }

@@ -9,6 +9,7 @@ export {
   type RateLimitOptions,
 } from './flowControl';
 export type { ExecutionPage } from './executionQueries';
+export type { ExecutorState, ExecutorView } from './executorsView';
 export {
   isUnreadableValue,
   UNREADABLE_TEXT_MAX_CHARS,

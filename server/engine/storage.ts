@@ -271,6 +271,12 @@ export interface DurableStorage {
   write(batch: WriteBatch): Promise<WriteOutcome>;
 
   /**
+   * Records an executor's heartbeat (replacing its previous one) and forgets executors not
+   * heard from since `forgetBefore`.
+   */
+  recordHeartbeat(heartbeat: ExecutorHeartbeat, forgetBefore: number): Promise<void>;
+
+  /**
    * Inserts new root executions (status `ready`, closeStatus `idle`). In the app's
    * transaction, the store wakes executors (other processes and this one) only once it
    * commits; a store that cannot join such a transaction throws.
@@ -415,8 +421,26 @@ export interface ExecutionStats {
   byTask: { taskId: string; status: TaskExecutionStatus; count: number }[];
 }
 
+/** What an executor last said of itself (its heartbeat), for the workers page. */
+export interface ExecutorHeartbeat {
+  executorId: string;
+  host: string;
+  pid: number;
+  /** The app's version, as the executor host was told it. */
+  version: string;
+  taskIds: string[];
+  /** Executions it was running at its last heartbeat. */
+  runningExecutionIds: string[];
+  startedAt: number;
+  heartbeatAt: number;
+  /** Set by its last heartbeat when it shut down cleanly. */
+  stoppedAt: number | null;
+}
+
 /** Reads for dashboards and APIs; not on the engine's hot path. */
 export interface DurableStorageQueries {
+  /** Executors heard from since `since`, most recently started first. */
+  listExecutors(since: number): Promise<ExecutorHeartbeat[]>;
   /** Ordered by createdAt desc, then executionId desc. */
   listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]>;
   /** The root and every execution whose rootExecutionId is it. */

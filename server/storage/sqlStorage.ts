@@ -13,6 +13,7 @@ import type {
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
+  ExecutorHeartbeat,
   FlowUsage,
   FlowUsageQuery,
   InsertedExecution,
@@ -43,6 +44,7 @@ import {
   recoverExpiredLeases,
 } from './sql/maintenance';
 import { resolveRoots } from './sql/idempotency';
+import { listExecutors, recordHeartbeat } from './sql/heartbeats';
 import { getExecutionStats, getExecutionTree, getFlowUsage, listExecutions } from './sql/queries';
 import { appliedRows, planRunResults } from './sql/runResults';
 import type { PrismaStorage, PruneOptions } from './types';
@@ -257,6 +259,15 @@ export class SqlStorage implements PrismaStorage {
 
   getExecutionStats(): Promise<ExecutionStats> {
     return this.db.run(() => getExecutionStats(this.d));
+  }
+
+  recordHeartbeat(heartbeat: ExecutorHeartbeat, forgetBefore: number): Promise<void> {
+    // Two statements, no transaction needed: the delete only tidies up.
+    return this.db.run(() => recordHeartbeat(this.d, heartbeat, forgetBefore));
+  }
+
+  listExecutors(since: number): Promise<ExecutorHeartbeat[]> {
+    return this.db.run(() => listExecutors(this.d, since));
   }
 
   getFlowUsage(query: FlowUsageQuery): Promise<FlowUsage[]> {

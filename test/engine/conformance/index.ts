@@ -13,6 +13,7 @@ import { describeDirectStarts } from './directStarts';
 import { describeFinalize } from './finalize';
 import { describeFlowControl } from './flowControl';
 import { describeHandles } from './handles';
+import { describeHeartbeats } from './heartbeats';
 import { describeInlineFinalize } from './inlineFinalize';
 import type { EngineStoreFactory } from './harness';
 import { describeLeases } from './leases';
@@ -57,6 +58,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeLimits(factory);
     describeWakeups(factory);
     describeShutdown(factory);
+    describeHeartbeats(factory);
     describeReferenceApi(factory);
   });
 }
