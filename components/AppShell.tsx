@@ -15,6 +15,7 @@ const NAV = [
     match: (path: string) => path === '/' || path.startsWith('/executions'),
   },
   { href: '/tasks', label: 'Tasks', match: (path: string) => path.startsWith('/tasks') },
+  { href: '/metrics', label: 'Metrics', match: (path: string) => path.startsWith('/metrics') },
   { href: '/workers', label: 'Workers', match: (path: string) => path.startsWith('/workers') },
   { href: '/enqueue', label: 'Enqueue', match: (path: string) => path.startsWith('/enqueue') },
 ];

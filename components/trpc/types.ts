@@ -18,3 +18,4 @@ export type TaskInfo = RouterOutputs['tasks']['list'][number];
 export type StoredError = NonNullable<ExecutionDetails['error']>;
 export type EnqueueRequest = RouterInputs['executions']['enqueue'];
 export type ExecutorInfo = RouterOutputs['executors']['list']['executors'][number];
+export type ExecutionMetricsData = RouterOutputs['executions']['metrics'];

@@ -25,6 +25,7 @@ import { MaintenanceLoop } from './maintenanceLoop';
 import { WakeLeadership } from './wakeLeadership';
 import { HeartbeatWriter } from './heartbeat';
 import { executorsView, type ExecutorView } from './executorsView';
+import { executionMetrics, type ExecutionMetrics, type MetricsWindow } from './metrics';
 import { RunScheduler } from './runScheduler';
 import { WriteQueue } from './writeQueue';
 import { createSuperjsonSerializer, SafeSerializer } from './serializer';
@@ -353,6 +354,27 @@ export class DurableExecutor {
 
   getExecutionStats(): Promise<ExecutionStats> {
     return this.queries.stats();
+  }
+
+  /** Throughput, latency, failure rate and backlog over the last hour or day, overall or per task. */
+  getExecutionMetrics(
+    window: MetricsWindow,
+    taskId: string | null = null,
+  ): Promise<ExecutionMetrics> {
+    const { getMetricsCounts, getExecutionStats } = this.storage;
+    if (!getMetricsCounts || !getExecutionStats) {
+      throw new Error('This store has no dashboard queries');
+    }
+    const storage = this.storage;
+    return executionMetrics(
+      {
+        getMetricsCounts: (query) => getMetricsCounts.call(storage, query),
+        getExecutionStats: () => getExecutionStats.call(storage),
+      },
+      window,
+      taskId,
+      Date.now(),
+    );
   }
 
   /** Executors heard from in the last day: live, stopped or dead (with what they left running). */

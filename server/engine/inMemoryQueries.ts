@@ -1,5 +1,13 @@
 /** Dashboard reads over the in-memory store: newest-first lists, trees by root, counts. */
-import type { ExecutionListQuery, ExecutionRow, ExecutionStats } from './storage';
+import { durationBin } from './metrics';
+import type {
+  ExecutionListQuery,
+  ExecutionRow,
+  ExecutionStats,
+  MetricsCounts,
+  MetricsQuery,
+} from './storage';
+import { isFinishedStatus } from './types';
 
 export class InMemoryQueries {
   private readonly insertionOrder: string[] = [];
@@ -41,6 +49,48 @@ export class InMemoryQueries {
       return row ? [row] : [];
     });
     return [root, ...members];
+  }
+
+  /** The metrics page's counts, grouped as the SQL stores group them (../storage/sql/metrics.ts). */
+  metricsCounts({ since, bucketMs, taskId }: MetricsQuery): MetricsCounts {
+    const finished = new Map<string, MetricsCounts['finished'][number]>();
+    const queueWaits = new Map<string, MetricsCounts['queueWaits'][number]>();
+    const enqueued = new Map<number, MetricsCounts['enqueued'][number]>();
+    const binOf = (a: number | null, b: number | null) =>
+      a === null || b === null ? null : durationBin(a - b);
+    for (const row of this.rows.values()) {
+      if (taskId !== undefined && row.taskId !== taskId) continue;
+      if (row.createdAt >= since) {
+        const bucket = Math.floor((row.createdAt - since) / bucketMs);
+        const entry = enqueued.get(bucket) ?? { bucket, count: 0 };
+        entry.count += 1;
+        enqueued.set(bucket, entry);
+      }
+      if (row.finishedAt === null || row.finishedAt < since || !isFinishedStatus(row.status)) {
+        continue;
+      }
+      const bucket = Math.floor((row.finishedAt - since) / bucketMs);
+      const runBin = binOf(row.finishedAt, row.startedAt);
+      const finishedKey = `${bucket}\u0000${row.status}\u0000${runBin}`;
+      const done = finished.get(finishedKey) ?? {
+        bucket,
+        status: row.status,
+        bin: runBin,
+        count: 0,
+      };
+      done.count += 1;
+      finished.set(finishedKey, done);
+      const waitBin = binOf(row.startedAt, row.startAt);
+      const waitKey = `${bucket}\u0000${waitBin}`;
+      const wait = queueWaits.get(waitKey) ?? { bucket, bin: waitBin, count: 0 };
+      wait.count += 1;
+      queueWaits.set(waitKey, wait);
+    }
+    return {
+      finished: [...finished.values()],
+      queueWaits: [...queueWaits.values()],
+      enqueued: [...enqueued.values()],
+    };
   }
 
   stats(): ExecutionStats {

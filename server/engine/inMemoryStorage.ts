@@ -22,6 +22,8 @@ import type {
   ExecutionRow,
   ExecutionStats,
   ExecutorHeartbeat,
+  MetricsCounts,
+  MetricsQuery,
   FlowUsage,
   FlowUsageQuery,
   InsertedExecution,
@@ -223,6 +225,10 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
 
   getFlowUsage(query: FlowUsageQuery): Promise<FlowUsage[]> {
     return Promise.resolve(this.flow.usage(query));
+  }
+
+  getMetricsCounts(query: MetricsQuery): Promise<MetricsCounts> {
+    return Promise.resolve(this.rows.queries.metricsCounts(query));
   }
 
   recordHeartbeat(heartbeat: ExecutorHeartbeat, forgetBefore: number): Promise<void> {

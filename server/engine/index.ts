@@ -11,6 +11,12 @@ export {
 export type { ExecutionPage } from './executionQueries';
 export type { ExecutorState, ExecutorView } from './executorsView';
 export {
+  DURATION_BIN_EDGES_MS,
+  type ExecutionMetrics,
+  type MetricsPoint,
+  type MetricsWindow,
+} from './metrics';
+export {
   isUnreadableValue,
   UNREADABLE_TEXT_MAX_CHARS,
   type UnreadableValue,

@@ -4,7 +4,12 @@
  * one store, a crash between any two calls, or a late result never corrupt a tree.
  * In-memory, SQLite and PostgreSQL implement the same surface and pass the same suite.
  */
-import type { ChildFailurePolicy, ChildTaskError, TaskExecutionStatus } from './types';
+import type {
+  ChildFailurePolicy,
+  ChildTaskError,
+  FinishedTaskExecutionStatus,
+  TaskExecutionStatus,
+} from './types';
 import type { DurableExecutionErrorStorageValue } from './errors';
 
 /** Stored on a parent that moved to `children_tasks_failed` (details in childrenTasksErrors). */
@@ -437,8 +442,32 @@ export interface ExecutorHeartbeat {
   stoppedAt: number | null;
 }
 
+/** Grouped counts over a recent window, for the metrics page (./metrics.ts). */
+export interface MetricsQuery {
+  /** The first bucket's start; bucket i covers [since + i * bucketMs, since + (i+1) * bucketMs). */
+  since: number;
+  bucketMs: number;
+  taskId?: string;
+}
+
+export interface MetricsCounts {
+  /** Executions finished in each bucket, by status and run-duration bin (null: never started). */
+  finished: {
+    bucket: number;
+    status: FinishedTaskExecutionStatus;
+    bin: number | null;
+    count: number;
+  }[];
+  /** Queue waits (startedAt - startAt) of the executions finished in each bucket, by bin. */
+  queueWaits: { bucket: number; bin: number | null; count: number }[];
+  /** Executions created in each bucket. */
+  enqueued: { bucket: number; count: number }[];
+}
+
 /** Reads for dashboards and APIs; not on the engine's hot path. */
 export interface DurableStorageQueries {
+  /** Grouped counts since `query.since`, using the finished-at and created-at indexes. */
+  getMetricsCounts(query: MetricsQuery): Promise<MetricsCounts>;
   /** Executors heard from since `since`, most recently started first. */
   listExecutors(since: number): Promise<ExecutorHeartbeat[]>;
   /** Ordered by createdAt desc, then executionId desc. */

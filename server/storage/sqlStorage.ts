@@ -14,6 +14,8 @@ import type {
   ExecutionRow,
   ExecutionStats,
   ExecutorHeartbeat,
+  MetricsCounts,
+  MetricsQuery,
   FlowUsage,
   FlowUsageQuery,
   InsertedExecution,
@@ -45,6 +47,7 @@ import {
 } from './sql/maintenance';
 import { resolveRoots } from './sql/idempotency';
 import { listExecutors, recordHeartbeat } from './sql/heartbeats';
+import { getMetricsCounts } from './sql/metrics';
 import { getExecutionStats, getExecutionTree, getFlowUsage, listExecutions } from './sql/queries';
 import { appliedRows, planRunResults } from './sql/runResults';
 import type { PrismaStorage, PruneOptions } from './types';
@@ -259,6 +262,10 @@ export class SqlStorage implements PrismaStorage {
 
   getExecutionStats(): Promise<ExecutionStats> {
     return this.db.run(() => getExecutionStats(this.d));
+  }
+
+  getMetricsCounts(query: MetricsQuery): Promise<MetricsCounts> {
+    return this.db.run(() => getMetricsCounts(this.d, query));
   }
 
   recordHeartbeat(heartbeat: ExecutorHeartbeat, forgetBefore: number): Promise<void> {

@@ -123,6 +123,19 @@ export const executionsRouter = createTRPCRouter({
     return executor.getExecutionStats();
   }),
 
+  /** Throughput, latency percentiles, failure rate and backlog over the last hour or day. */
+  metrics: publicProcedure
+    .input(
+      z.object({
+        window: z.enum(['hour', 'day']),
+        taskId: z.string().min(1).max(255).nullish(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const { executor } = await ctx.getDurably();
+      return executor.getExecutionMetrics(input.window, input.taskId ?? null);
+    }),
+
   /** Live updates (server-sent events): batches of changed execution ids ([] = "something"). */
   onUpdate: publicProcedure.subscription(async function* ({ ctx, signal }) {
     const { executor } = await ctx.getDurably();

@@ -18,6 +18,7 @@ import { describeInlineFinalize } from './inlineFinalize';
 import type { EngineStoreFactory } from './harness';
 import { describeLeases } from './leases';
 import { describeLimits } from './limits';
+import { describeMetrics } from './metrics';
 import { describeOptionValidation } from './optionValidation';
 import { describeParents } from './parents';
 import { describeReferenceApi } from './referenceApi';
@@ -59,6 +60,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeWakeups(factory);
     describeShutdown(factory);
     describeHeartbeats(factory);
+    describeMetrics(factory);
     describeReferenceApi(factory);
   });
 }
