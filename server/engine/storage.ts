@@ -81,6 +81,11 @@ export interface NewExecutionRow extends ExecutionTreePosition {
   /** Unique per task until `idempotencyExpiresAt`. */
   idempotencyKey: string | null;
   idempotencyExpiresAt: number | null;
+  /**
+   * W3C trace context of the span that enqueued it (JSON of `{ traceparent, tracestate? }`),
+   * so its attempts' spans join that trace; null or absent when no tracing SDK is registered.
+   */
+  traceContext?: string | null;
 }
 
 /**
@@ -90,7 +95,10 @@ export interface NewExecutionRow extends ExecutionTreePosition {
 export type CloseStatus = 'idle' | 'ready' | 'closed';
 
 /** One stored execution (its idempotency key's expiry is kept with the key). Timestamps are epoch milliseconds. */
-export interface ExecutionRow extends Omit<NewExecutionRow, 'idempotencyExpiresAt'> {
+export interface ExecutionRow
+  extends Omit<NewExecutionRow, 'idempotencyExpiresAt' | 'traceContext'> {
+  /** See `NewExecutionRow.traceContext`. */
+  traceContext: string | null;
   status: TaskExecutionStatus;
   /** Serialized output of `run` / `runParent`. */
   runOutput: string | null;
