@@ -95,8 +95,10 @@ export interface NewExecutionRow extends ExecutionTreePosition {
 export type CloseStatus = 'idle' | 'ready' | 'closed';
 
 /** One stored execution (its idempotency key's expiry is kept with the key). Timestamps are epoch milliseconds. */
-export interface ExecutionRow
-  extends Omit<NewExecutionRow, 'idempotencyExpiresAt' | 'traceContext'> {
+export interface ExecutionRow extends Omit<
+  NewExecutionRow,
+  'idempotencyExpiresAt' | 'traceContext'
+> {
   /** See `NewExecutionRow.traceContext`. */
   traceContext: string | null;
   status: TaskExecutionStatus;
