@@ -25,6 +25,8 @@ const logger: Logger = {
 };
 
 async function main(): Promise<void> {
+  const spansFile = process.env.OTEL_SPANS_FILE;
+  if (spansFile) (await import('./spanFile')).recordSpansTo(spansFile);
   const storage = await createPrismaStorage({ url: env('DATABASE_URL'), logger });
   const executor = new DurableExecutor(storage, {
     logger,
