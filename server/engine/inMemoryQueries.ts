@@ -1,5 +1,5 @@
 /** Dashboard reads over the in-memory store: newest-first lists, trees by root, counts. */
-import type { ExecutionListQuery, ExecutionRow, ExecutionStats } from './storage';
+import type { ExecutionFilter, ExecutionListQuery, ExecutionRow, ExecutionStats } from './storage';
 
 export class InMemoryQueries {
   private readonly insertionOrder: string[] = [];
@@ -17,20 +17,23 @@ export class InMemoryQueries {
   }
 
   list(query: ExecutionListQuery): ExecutionRow[] {
-    const statuses = query.statuses ? new Set<string>(query.statuses) : null;
+    const matches = matcher(query);
     const cursor = query.cursor;
     const page: ExecutionRow[] = [];
     for (let i = this.insertionOrder.length - 1; i >= 0 && page.length < query.limit; i--) {
       const row = this.rows.get(this.insertionOrder[i]!);
       if (!row) continue;
       if (cursor && compareNewestFirst(row, cursor) <= 0) continue;
-      if (statuses && !statuses.has(row.status)) continue;
-      if (query.taskId && row.taskId !== query.taskId) continue;
-      if (query.rootOnly && row.parentExecutionId !== null) continue;
-      if (query.executionIdPrefix && !row.executionId.startsWith(query.executionIdPrefix)) continue;
-      page.push(row);
+      if (matches(row)) page.push(row);
     }
     return page.sort(compareNewestFirst);
+  }
+
+  count(filter: ExecutionFilter): number {
+    const matches = matcher(filter);
+    let count = 0;
+    for (const row of this.rows.values()) if (matches(row)) count += 1;
+    return count;
   }
 
   tree(rootExecutionId: string): ExecutionRow[] {
@@ -55,6 +58,15 @@ export class InMemoryQueries {
     }
     return { byStatus, byTask: [...byTask.values()] };
   }
+}
+
+function matcher(filter: ExecutionFilter): (row: ExecutionRow) => boolean {
+  const statuses = filter.statuses ? new Set<string>(filter.statuses) : null;
+  return (row) =>
+    (!statuses || statuses.has(row.status)) &&
+    (!filter.taskId || row.taskId === filter.taskId) &&
+    (!filter.rootOnly || row.parentExecutionId === null) &&
+    (!filter.executionIdPrefix || row.executionId.startsWith(filter.executionIdPrefix));
 }
 
 /** Negative when `a` comes first in newest-first order (createdAt desc, then id desc). */

@@ -10,6 +10,14 @@ export {
 } from './flowControl';
 export type { ExecutionPage } from './executionQueries';
 export {
+  BulkOperations,
+  type BulkActionKind,
+  type BulkDependencies,
+  type BulkOperation,
+  type BulkOperationState,
+  type BulkTarget,
+} from './bulkOperations';
+export {
   isUnreadableValue,
   UNREADABLE_TEXT_MAX_CHARS,
   type UnreadableValue,

@@ -370,14 +370,18 @@ export interface DurableStorage {
   subscribe?(listener: (notification: StorageNotification) => void): () => void;
 }
 
-/** Filters of the execution list (newest first, cursor-paginated). */
-export interface ExecutionListQuery {
+/** Which executions a list, a count or a bulk action covers (every filter given must match). */
+export interface ExecutionFilter {
   statuses?: TaskExecutionStatus[];
   taskId?: string;
   /** Only executions without a parent. */
   rootOnly?: boolean;
   /** Prefix of an execution id. */
   executionIdPrefix?: string;
+}
+
+/** Filters of the execution list (newest first, cursor-paginated). */
+export interface ExecutionListQuery extends ExecutionFilter {
   /** Continue after this row (exclusive), as returned in the previous page. */
   cursor?: { createdAt: number; executionId: string };
   limit: number;
@@ -409,6 +413,8 @@ export interface ExecutionStats {
 export interface DurableStorageQueries {
   /** Ordered by createdAt desc, then executionId desc. */
   listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]>;
+  /** How many executions match `filter` (the confirmation of a bulk action). */
+  countExecutions(filter: ExecutionFilter): Promise<number>;
   /** The root and every execution whose rootExecutionId is it. */
   getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]>;
   getExecutionStats(): Promise<ExecutionStats>;

@@ -5,6 +5,7 @@
 import { empty, join, sqltag as sql } from '@prisma/client/runtime/client';
 import type { Sql } from '@prisma/client/runtime/client';
 import type {
+  ExecutionFilter,
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
@@ -21,14 +22,7 @@ import { single, type Program } from './program';
 /** Newest first; callers skip the statement for an empty page or status filter. */
 export function listExecutions(d: Dialect, query: ExecutionListQuery): Program<ExecutionRow[]> {
   const id = sql`execution_id ${d.bytewise}`;
-  const conditions: Sql[] = [];
-  if (query.statuses) conditions.push(sql`status IN (${join(query.statuses)})`);
-  if (query.taskId !== undefined) conditions.push(sql`task_id = ${query.taskId}`);
-  if (query.rootOnly) conditions.push(sql`parent_execution_id IS NULL`);
-  if (query.executionIdPrefix) {
-    const prefix = query.executionIdPrefix;
-    conditions.push(sql`substr(execution_id, 1, ${prefix.length}) = ${prefix}`);
-  }
+  const conditions = filterConditions(d, query);
   if (query.cursor) {
     const createdAt = bigint(query.cursor.createdAt);
     conditions.push(
@@ -43,6 +37,28 @@ export function listExecutions(d: Dialect, query: ExecutionListQuery): Program<E
       LIMIT ${bigint(query.limit)}`,
     (rows: DbExecutionRow[]) => rows.map(toExecutionRow),
   );
+}
+
+export function countExecutions(d: Dialect, filter: ExecutionFilter): Program<number> {
+  const conditions = filterConditions(d, filter);
+  const where = conditions.length > 0 ? sql`WHERE ${join(conditions, ' AND ')}` : empty;
+  return single(
+    sql`SELECT COUNT(*) AS n FROM ${d.executions} ${where}`,
+    (rows: { n: number | bigint }[]) => toNumber(rows[0]?.n ?? 0),
+  );
+}
+
+/** The conditions of `filter`, over the executions table's columns. */
+function filterConditions(_d: Dialect, filter: ExecutionFilter): Sql[] {
+  const conditions: Sql[] = [];
+  if (filter.statuses) conditions.push(sql`status IN (${join(filter.statuses)})`);
+  if (filter.taskId !== undefined) conditions.push(sql`task_id = ${filter.taskId}`);
+  if (filter.rootOnly) conditions.push(sql`parent_execution_id IS NULL`);
+  if (filter.executionIdPrefix) {
+    const prefix = filter.executionIdPrefix;
+    conditions.push(sql`substr(execution_id, 1, ${prefix.length}) = ${prefix}`);
+  }
+  return conditions;
 }
 
 /** The root first, then its tree in creation order (children by index, finalize last). */
