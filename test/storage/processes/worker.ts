@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     logger,
     expireMs: Number(env('EXPIRE_MS', '60000')),
     backgroundProcessIntraBatchSleepMs: Number(env('POLL_MS', '200')),
+    maxConcurrentTaskExecutions: Number(env('MAX_CONCURRENT', '1000')),
   });
   defineWorkload(executor, fileRecorder(env('RECORD_DIR'), worker));
   executor.start();
