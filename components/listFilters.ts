@@ -56,6 +56,14 @@ export function toListInput(filters: ListFilters): RouterInputs['executions']['l
   };
 }
 
+/** The list's filter without its page: what a bulk action covers. */
+export function toFilterInput(
+  filters: ListFilters,
+): RouterInputs['executions']['bulk']['count']['filter'] {
+  const { cursor: _cursor, limit: _limit, ...filter } = toListInput(filters);
+  return filter;
+}
+
 /** Ids all start with `te_`; a search for the part after it is completed. */
 export function normaliseSearch(search: string): string {
   return /^t(e(_.*)?)?$/.test(search) ? search : `te_${search}`;
