@@ -1,4 +1,5 @@
 /** Dashboard reads over the in-memory store: newest-first lists, trees by root, counts. */
+import { storedValueMatches } from './valuePath';
 import type { ExecutionFilter, ExecutionListQuery, ExecutionRow, ExecutionStats } from './storage';
 
 export class InMemoryQueries {
@@ -66,7 +67,14 @@ function matcher(filter: ExecutionFilter): (row: ExecutionRow) => boolean {
     (!statuses || statuses.has(row.status)) &&
     (!filter.taskId || row.taskId === filter.taskId) &&
     (!filter.rootOnly || row.parentExecutionId === null) &&
-    (!filter.executionIdPrefix || row.executionId.startsWith(filter.executionIdPrefix));
+    (!filter.executionIdPrefix || row.executionId.startsWith(filter.executionIdPrefix)) &&
+    (filter.createdFrom === undefined || row.createdAt >= filter.createdFrom) &&
+    (filter.createdTo === undefined || row.createdAt < filter.createdTo) &&
+    (!filter.valueMatch ||
+      storedValueMatches(
+        filter.valueMatch.field === 'input' ? row.runInput : row.output,
+        filter.valueMatch,
+      ));
 }
 
 /** Negative when `a` comes first in newest-first order (createdAt desc, then id desc). */

@@ -34,6 +34,7 @@ export {
   type DurableExecutionErrorType,
 } from './errors';
 export { DurableOptionsError } from './options';
+export { parseValuePath, validateValuePath } from './valuePath';
 export {
   createCancelSignal,
   createTimeoutCancelSignal,

@@ -378,6 +378,23 @@ export interface ExecutionFilter {
   rootOnly?: boolean;
   /** Prefix of an execution id. */
   executionIdPrefix?: string;
+  /** Created at or after (epoch ms). */
+  createdFrom?: number;
+  /** Created before (epoch ms, exclusive). */
+  createdTo?: number;
+  /** A value at a path of the stored input or output (see ./valuePath.ts). */
+  valueMatch?: ValueMatch;
+}
+
+/**
+ * `input.customerId = "c_42"`: the stored input (or final output) holds `value` at `path`,
+ * compared as JSON (so `42` and `"42"` differ). Paths are identifiers and array indexes only.
+ * Values stored by the default (superjson) serializer are searched in their `json` part.
+ */
+export interface ValueMatch {
+  field: 'input' | 'output';
+  path: readonly (string | number)[];
+  value: string | number | boolean | null;
 }
 
 /** Filters of the execution list (newest first, cursor-paginated). */

@@ -13,6 +13,7 @@ import type {
   FlowUsageQuery,
 } from '@/server/engine/storage';
 import type { TaskExecutionStatus } from '@/server/engine/types';
+import { validateValuePath } from '@/server/engine/valuePath';
 import type { DbExecutionRow } from '../rows';
 import { toExecutionRow, toNumber } from '../rows';
 import type { Dialect } from './dialect';
@@ -49,7 +50,7 @@ export function countExecutions(d: Dialect, filter: ExecutionFilter): Program<nu
 }
 
 /** The conditions of `filter`, over the executions table's columns. */
-function filterConditions(_d: Dialect, filter: ExecutionFilter): Sql[] {
+function filterConditions(d: Dialect, filter: ExecutionFilter): Sql[] {
   const conditions: Sql[] = [];
   if (filter.statuses) conditions.push(sql`status IN (${join(filter.statuses)})`);
   if (filter.taskId !== undefined) conditions.push(sql`task_id = ${filter.taskId}`);
@@ -57,6 +58,17 @@ function filterConditions(_d: Dialect, filter: ExecutionFilter): Sql[] {
   if (filter.executionIdPrefix) {
     const prefix = filter.executionIdPrefix;
     conditions.push(sql`substr(execution_id, 1, ${prefix.length}) = ${prefix}`);
+  }
+  if (filter.createdFrom !== undefined) {
+    conditions.push(sql`created_at >= ${bigint(filter.createdFrom)}`);
+  }
+  if (filter.createdTo !== undefined)
+    conditions.push(sql`created_at < ${bigint(filter.createdTo)}`);
+  if (filter.valueMatch) {
+    const { field, path, value } = filter.valueMatch;
+    validateValuePath(path);
+    const column = field === 'input' ? sql`run_input` : sql`output`;
+    conditions.push(d.jsonPathEquals(column, path, JSON.stringify(value)));
   }
   return conditions;
 }
