@@ -146,6 +146,9 @@ export function ExecutionsList() {
                       taskId: null,
                       rootOnly: false,
                       search: '',
+                      where: '',
+                      from: '',
+                      to: '',
                       cursor: null,
                     })
                   }
