@@ -47,9 +47,11 @@ export default tseslint.config(
                 'prisma',
                 '@/server/storage*',
                 '@/server/api*',
+                '@opentelemetry/sdk-*',
+                '@opentelemetry/context-*',
               ],
               message:
-                'The engine core imports nothing from Next.js, React, tRPC, Prisma or outer layers.',
+                'The engine core imports nothing from Next.js, React, tRPC, Prisma, an OpenTelemetry SDK or outer layers.',
             },
           ],
         },

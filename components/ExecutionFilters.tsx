@@ -4,6 +4,7 @@ import { useEffect, useId, useState } from 'react';
 import { PAGE_SIZES, type ListFilters } from './listFilters';
 import { ALL_STATUSES, STATUS_META } from './status';
 import { StatusIcon } from './StatusIcon';
+import { ValueFilters } from './ValueFilters';
 import type { ExecutionStats, ExecutionStatus } from './trpc/types';
 
 interface Props {
@@ -86,6 +87,7 @@ export function ExecutionFilters({ filters, stats, taskIds, onChange }: Props) {
           </select>
         </label>
       </div>
+      <ValueFilters filters={filters} onChange={onChange} />
     </div>
   );
 }

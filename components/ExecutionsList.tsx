@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { startTransition, useCallback, useMemo, useOptimistic, useState } from 'react';
+import { BulkActions } from './BulkActions';
 import { EmptyState } from './EmptyState';
 import { ExecutionFilters } from './ExecutionFilters';
 import { ExecutionsTable } from './ExecutionsTable';
@@ -14,6 +15,7 @@ import {
   hasFilters,
   isFullExecutionId,
   parseFilters,
+  toFilterInput,
   toListInput,
   type ListFilters,
 } from './listFilters';
@@ -117,6 +119,7 @@ export function ExecutionsList() {
             taskIds={taskIds}
             onChange={changeFilters}
           />
+          <BulkActions filter={toFilterInput(filters)} />
           {isFullExecutionId(filters.search) && (
             <p className="hint">
               Looking for one execution?{' '}
@@ -143,6 +146,9 @@ export function ExecutionsList() {
                       taskId: null,
                       rootOnly: false,
                       search: '',
+                      where: '',
+                      from: '',
+                      to: '',
                       cursor: null,
                     })
                   }

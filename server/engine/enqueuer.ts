@@ -17,6 +17,7 @@ import type {
   NewExecutionRow,
 } from './storage';
 import type { TaskRegistry } from './taskRegistry';
+import { traceEnqueue } from './telemetry';
 import type { TaskEnqueueOptions } from './types';
 import type { EarliestTimer, Wakeup } from './wakeup';
 import type { WriteQueue } from './writeQueue';
@@ -52,24 +53,36 @@ export class Enqueuer {
    * Enqueues `items` of `taskId`; returns, in order, each one's execution (the existing one
    * when its idempotency key was taken) and whether it was created.
    */
-  async enqueue(
+  enqueue(
     taskId: string,
     items: readonly EnqueueItem[],
     tx: ExternalTransaction | undefined,
   ): Promise<InsertedExecution[]> {
-    const definition = this.deps.registry.get(taskId);
-    const now = Date.now();
-    const rows = await Promise.all(
-      items.map(({ input, options }) =>
-        buildNewExecution(this.deps.serializer, this.deps.maxInputBytes, {
-          definition,
-          input,
-          options,
-          position: ROOT_POSITION,
-          now,
-        }),
-      ),
-    );
+    // One span per enqueue call; its trace context is stored with every row it inserts.
+    return traceEnqueue(taskId, async (traceContext) => {
+      const definition = this.deps.registry.get(taskId);
+      const now = Date.now();
+      const rows = await Promise.all(
+        items.map(({ input, options }) =>
+          buildNewExecution(this.deps.serializer, this.deps.maxInputBytes, {
+            definition,
+            input,
+            options,
+            position: ROOT_POSITION,
+            now,
+            traceContext,
+          }),
+        ),
+      );
+      const result = await this.insert(rows, tx);
+      return { rows: rows.filter((_, index) => result[index]?.created), result };
+    });
+  }
+
+  private async insert(
+    rows: NewExecutionRow[],
+    tx: ExternalTransaction | undefined,
+  ): Promise<InsertedExecution[]> {
     if (rows.length === 0) return [];
     if (tx) return this.deps.storage.insertExecutions(rows, { transaction: tx });
     if (rows.length === 1 && this.deps.directStarts.reserveDirectStart(rows[0]!)) {

@@ -1,6 +1,7 @@
 /** Dashboard reads over the in-memory store: newest-first lists, trees by root, counts. */
 import { durationBin } from './metrics';
 import type {
+  ExecutionFilter,
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
@@ -8,6 +9,7 @@ import type {
   MetricsQuery,
 } from './storage';
 import { isFinishedStatus } from './types';
+import { storedValueMatches } from './valuePath';
 
 export class InMemoryQueries {
   private readonly insertionOrder: string[] = [];
@@ -25,20 +27,23 @@ export class InMemoryQueries {
   }
 
   list(query: ExecutionListQuery): ExecutionRow[] {
-    const statuses = query.statuses ? new Set<string>(query.statuses) : null;
+    const matches = matcher(query);
     const cursor = query.cursor;
     const page: ExecutionRow[] = [];
     for (let i = this.insertionOrder.length - 1; i >= 0 && page.length < query.limit; i--) {
       const row = this.rows.get(this.insertionOrder[i]!);
       if (!row) continue;
       if (cursor && compareNewestFirst(row, cursor) <= 0) continue;
-      if (statuses && !statuses.has(row.status)) continue;
-      if (query.taskId && row.taskId !== query.taskId) continue;
-      if (query.rootOnly && row.parentExecutionId !== null) continue;
-      if (query.executionIdPrefix && !row.executionId.startsWith(query.executionIdPrefix)) continue;
-      page.push(row);
+      if (matches(row)) page.push(row);
     }
     return page.sort(compareNewestFirst);
+  }
+
+  count(filter: ExecutionFilter): number {
+    const matches = matcher(filter);
+    let count = 0;
+    for (const row of this.rows.values()) if (matches(row)) count += 1;
+    return count;
   }
 
   tree(rootExecutionId: string): ExecutionRow[] {
@@ -105,6 +110,22 @@ export class InMemoryQueries {
     }
     return { byStatus, byTask: [...byTask.values()] };
   }
+}
+
+function matcher(filter: ExecutionFilter): (row: ExecutionRow) => boolean {
+  const statuses = filter.statuses ? new Set<string>(filter.statuses) : null;
+  return (row) =>
+    (!statuses || statuses.has(row.status)) &&
+    (!filter.taskId || row.taskId === filter.taskId) &&
+    (!filter.rootOnly || row.parentExecutionId === null) &&
+    (!filter.executionIdPrefix || row.executionId.startsWith(filter.executionIdPrefix)) &&
+    (filter.createdFrom === undefined || row.createdAt >= filter.createdFrom) &&
+    (filter.createdTo === undefined || row.createdAt < filter.createdTo) &&
+    (!filter.valueMatch ||
+      storedValueMatches(
+        filter.valueMatch.field === 'input' ? row.runInput : row.output,
+        filter.valueMatch,
+      ));
 }
 
 /** Negative when `a` comes first in newest-first order (createdAt desc, then id desc). */

@@ -107,6 +107,7 @@ export class InMemoryRows {
     const { idempotencyExpiresAt: _expiry, ...fields } = copy(newRow);
     const row: ExecutionRow = {
       ...fields,
+      traceContext: newRow.traceContext ?? null,
       linkedExecutionId,
       status: 'ready',
       runOutput: null,

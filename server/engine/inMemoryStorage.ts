@@ -18,6 +18,7 @@ import type {
   CloseResult,
   DurableStorage,
   DurableStorageQueries,
+  ExecutionFilter,
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
@@ -213,6 +214,10 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
 
   listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]> {
     return Promise.resolve(this.rows.queries.list(query).map(copy));
+  }
+
+  countExecutions(filter: ExecutionFilter): Promise<number> {
+    return Promise.resolve(this.rows.queries.count(filter));
   }
 
   getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]> {

@@ -17,6 +17,14 @@ export {
   type MetricsWindow,
 } from './metrics';
 export {
+  BulkOperations,
+  type BulkActionKind,
+  type BulkDependencies,
+  type BulkOperation,
+  type BulkOperationState,
+  type BulkTarget,
+} from './bulkOperations';
+export {
   isUnreadableValue,
   UNREADABLE_TEXT_MAX_CHARS,
   type UnreadableValue,
@@ -33,6 +41,7 @@ export {
   type DurableExecutionErrorType,
 } from './errors';
 export { DurableOptionsError } from './options';
+export { parseValuePath, validateValuePath } from './valuePath';
 export {
   createCancelSignal,
   createTimeoutCancelSignal,

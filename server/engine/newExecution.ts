@@ -36,12 +36,22 @@ export interface NewExecutionRequest {
   now: number;
   /** The parent's priority, which a child and a finalize task take unless they set one. */
   inheritedPriority?: number;
+  /** The W3C trace context to store (see `NewExecutionRow.traceContext`). */
+  traceContext?: string | null;
 }
 
 export async function buildNewExecution(
   serializer: SafeSerializer,
   maxInputBytes: number,
-  { definition, input, options, position, now, inheritedPriority = 0 }: NewExecutionRequest,
+  {
+    definition,
+    input,
+    options,
+    position,
+    now,
+    inheritedPriority = 0,
+    traceContext = null,
+  }: NewExecutionRequest,
 ): Promise<NewExecutionRow> {
   const runOptions = resolveEnqueueOptions(definition.runOptions, options, definition.id);
   const flow = resolveEnqueueFlow(options, inheritedPriority, now, definition.id);
@@ -60,5 +70,6 @@ export async function buildNewExecution(
     onChildFailure: definition.onChildFailure,
     ...flow,
     ...keys,
+    traceContext,
   };
 }

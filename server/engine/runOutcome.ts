@@ -206,6 +206,8 @@ export function buildFinalize(
     position: childPosition(parent, -1),
     now: Date.now(),
     inheritedPriority: parent.priority,
+    // A finalize inserted when the last child closes joins its parent's trace.
+    traceContext: parent.traceContext,
   });
 }
 

@@ -5,8 +5,15 @@
  */
 import { createCancelSignal, type CancelSignal } from './cancelSignal';
 import type { Closer } from './closer';
+import { context } from '@opentelemetry/api';
 import type { ExecutorEvents } from './events';
 import type { Logger } from './logger';
+import {
+  startAttempt,
+  statusOfOutcome,
+  withChildTraceContext,
+  type AttemptTelemetry,
+} from './telemetry';
 import { runExecution, type RunDependencies } from './runOutcome';
 import type {
   DurableStorage,
@@ -211,12 +218,17 @@ export class RunScheduler {
     const abort = new AbortController();
     const entry: RunningExecution = { leaseToken: row.leaseToken, abort, done: Promise.resolve() };
     this.running.set(row.executionId, entry);
-    entry.done = runExecution(this.deps, row, {
-      cancel: abort.signal,
-      shutdownSignal: this.shutdown[0],
-    })
-      .then((outcome) => this.finishRun(row, outcome, abort.signal))
-      .catch((error: unknown) => this.logger.error(`Run of ${row.executionId} failed`, error))
+    const attempt = startAttempt(row);
+    // Task code runs in the attempt's span: spans it starts are children of it.
+    entry.done = context
+      .with(attempt.context, () =>
+        runExecution(this.deps, row, { cancel: abort.signal, shutdownSignal: this.shutdown[0] }),
+      )
+      .then((outcome) => this.finishRun(row, outcome, abort.signal, attempt))
+      .catch((error: unknown) => {
+        attempt.end('lease_lost', error instanceof Error ? error.message : String(error));
+        this.logger.error(`Run of ${row.executionId} failed`, error);
+      })
       .finally(() => {
         this.running.delete(row.executionId);
         // A freed slot of this executor, or of the task's concurrency limit, may let more run.
@@ -224,19 +236,30 @@ export class RunScheduler {
       });
   }
 
-  private async finishRun(row: ExecutionRow, outcome: RunOutcome, abort: AbortSignal) {
+  private async finishRun(
+    row: ExecutionRow,
+    ranOutcome: RunOutcome,
+    abort: AbortSignal,
+    attempt: AttemptTelemetry,
+  ) {
     // Aborted runs were cancelled or lost their lease: their result is dropped by the store
     // anyway, so do not spend a write on it.
-    if (abort.aborted || this.stopped) return;
+    if (abort.aborted || this.stopped) {
+      attempt.end('aborted');
+      return;
+    }
+    const outcome = withChildTraceContext(ranOutcome, attempt.traceContext);
     const updated = await this.writes.result({
       executionId: row.executionId,
       leaseToken: row.leaseToken,
       outcome,
     });
     if (!updated) {
+      attempt.end('lease_lost');
       this.logger.debug(`Result of ${row.executionId} dropped: lease lost or cancelled`);
       return;
     }
+    attempt.end(statusOfOutcome(outcome), 'error' in outcome ? outcome.error.message : undefined);
     switch (outcome.kind) {
       case 'completed':
       case 'finished_with_error':

@@ -86,6 +86,11 @@ export interface NewExecutionRow extends ExecutionTreePosition {
   /** Unique per task until `idempotencyExpiresAt`. */
   idempotencyKey: string | null;
   idempotencyExpiresAt: number | null;
+  /**
+   * W3C trace context of the span that enqueued it (JSON of `{ traceparent, tracestate? }`),
+   * so its attempts' spans join that trace; null or absent when no tracing SDK is registered.
+   */
+  traceContext?: string | null;
 }
 
 /**
@@ -95,7 +100,12 @@ export interface NewExecutionRow extends ExecutionTreePosition {
 export type CloseStatus = 'idle' | 'ready' | 'closed';
 
 /** One stored execution (its idempotency key's expiry is kept with the key). Timestamps are epoch milliseconds. */
-export interface ExecutionRow extends Omit<NewExecutionRow, 'idempotencyExpiresAt'> {
+export interface ExecutionRow extends Omit<
+  NewExecutionRow,
+  'idempotencyExpiresAt' | 'traceContext'
+> {
+  /** See `NewExecutionRow.traceContext`. */
+  traceContext: string | null;
   status: TaskExecutionStatus;
   /** Serialized output of `run` / `runParent`. */
   runOutput: string | null;
@@ -391,14 +401,35 @@ export interface WakeGroupMembership {
   stepDown(): Promise<void>;
 }
 
-/** Filters of the execution list (newest first, cursor-paginated). */
-export interface ExecutionListQuery {
+/** Which executions a list, a count or a bulk action covers (every filter given must match). */
+export interface ExecutionFilter {
   statuses?: TaskExecutionStatus[];
   taskId?: string;
   /** Only executions without a parent. */
   rootOnly?: boolean;
   /** Prefix of an execution id. */
   executionIdPrefix?: string;
+  /** Created at or after (epoch ms). */
+  createdFrom?: number;
+  /** Created before (epoch ms, exclusive). */
+  createdTo?: number;
+  /** A value at a path of the stored input or output (see ./valuePath.ts). */
+  valueMatch?: ValueMatch;
+}
+
+/**
+ * `input.customerId = "c_42"`: the stored input (or final output) holds `value` at `path`,
+ * compared as JSON (so `42` and `"42"` differ). Paths are identifiers and array indexes only.
+ * Values stored by the default (superjson) serializer are searched in their `json` part.
+ */
+export interface ValueMatch {
+  field: 'input' | 'output';
+  path: readonly (string | number)[];
+  value: string | number | boolean | null;
+}
+
+/** Filters of the execution list (newest first, cursor-paginated). */
+export interface ExecutionListQuery extends ExecutionFilter {
   /** Continue after this row (exclusive), as returned in the previous page. */
   cursor?: { createdAt: number; executionId: string };
   limit: number;
@@ -472,6 +503,8 @@ export interface DurableStorageQueries {
   listExecutors(since: number): Promise<ExecutorHeartbeat[]>;
   /** Ordered by createdAt desc, then executionId desc. */
   listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]>;
+  /** How many executions match `filter` (the confirmation of a bulk action). */
+  countExecutions(filter: ExecutionFilter): Promise<number>;
   /** The root and every execution whose rootExecutionId is it. */
   getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]>;
   getExecutionStats(): Promise<ExecutionStats>;

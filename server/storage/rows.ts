@@ -61,6 +61,7 @@ export interface DbExecutionRow {
   rate_key: string | null;
   idempotency_key: string | null;
   linked_execution_id: string | null;
+  trace_context: string | null;
 }
 
 export function toNumber(value: DbInt): number {
@@ -122,6 +123,7 @@ export function toExecutionRow(row: DbExecutionRow): ExecutionRow {
     rateKey: row.rate_key,
     idempotencyKey: row.idempotency_key,
     linkedExecutionId: row.linked_execution_id,
+    traceContext: row.trace_context,
   };
 }
 
@@ -166,6 +168,7 @@ export interface NewRowJson {
   ord: number;
   /** The execution whose guarded update must succeed for this row to be inserted. */
   owner_execution_id: string | null;
+  trace_context: string | null;
 }
 
 export function toNewRowJson(
@@ -197,6 +200,7 @@ export function toNewRowJson(
     linked_execution_id: null,
     ord,
     owner_execution_id: ownerExecutionId,
+    trace_context: row.traceContext ?? null,
   };
 }
 

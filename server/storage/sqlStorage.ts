@@ -10,6 +10,7 @@ import type {
   CancelResult,
   ClaimRequest,
   CloseResult,
+  ExecutionFilter,
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
@@ -48,7 +49,13 @@ import {
 import { resolveRoots } from './sql/idempotency';
 import { listExecutors, recordHeartbeat } from './sql/heartbeats';
 import { getMetricsCounts } from './sql/metrics';
-import { getExecutionStats, getExecutionTree, getFlowUsage, listExecutions } from './sql/queries';
+import {
+  countExecutions,
+  getExecutionStats,
+  getExecutionTree,
+  getFlowUsage,
+  listExecutions,
+} from './sql/queries';
 import { appliedRows, planRunResults } from './sql/runResults';
 import type { PrismaStorage, PruneOptions } from './types';
 import { insertIntoAppTransaction, rethrowDuplicate } from './appTransaction';
@@ -254,6 +261,11 @@ export class SqlStorage implements PrismaStorage {
   listExecutions(query: ExecutionListQuery): Promise<ExecutionRow[]> {
     if (query.limit <= 0 || query.statuses?.length === 0) return Promise.resolve([]);
     return this.db.run(() => listExecutions(this.d, query));
+  }
+
+  countExecutions(filter: ExecutionFilter): Promise<number> {
+    if (filter.statuses?.length === 0) return Promise.resolve(0);
+    return this.db.run(() => countExecutions(this.d, filter));
   }
 
   getExecutionTree(rootExecutionId: string): Promise<ExecutionRow[]> {

@@ -1,18 +1,14 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import {
-  ACTIVE_STATUSES,
-  FINISHED_STATUSES,
-  isUnreadableValue,
-  type TaskExecution,
-} from '@/server/engine';
+import { isUnreadableValue, type TaskExecution } from '@/server/engine';
 import { enqueueInputSchema } from '../enqueueInput';
 import { eventBatches } from '../eventBatches';
+import { executionFilterSchema, toExecutionFilter } from '../executionFilter';
+import { bulkRouter } from './bulk';
 import { toExecutionSummary } from '../executionSummary';
 import { adminProcedure, createTRPCRouter, publicProcedure } from '../trpc';
 
 const executionId = z.string().regex(/^te_[\w-]{24}$/, 'Not an execution id');
-const statusSchema = z.enum([...ACTIVE_STATUSES, ...FINISHED_STATUSES]);
 
 function orNotFound<T>(value: T | null, id: string): T {
   if (value === null)
@@ -81,11 +77,7 @@ export const executionsRouter = createTRPCRouter({
 
   list: publicProcedure
     .input(
-      z.object({
-        status: z.union([statusSchema, z.array(statusSchema).max(10)]).optional(),
-        taskId: z.string().max(255).optional(),
-        rootOnly: z.boolean().optional(),
-        search: z.string().trim().max(64).optional(),
+      executionFilterSchema.extend({
         cursor: z
           .object({ createdAt: z.number().int(), executionId: z.string().max(64) })
           .nullish(),
@@ -95,10 +87,7 @@ export const executionsRouter = createTRPCRouter({
     .query(async ({ ctx, input }) => {
       const { executor } = await ctx.getDurably();
       const page = await executor.listExecutions({
-        ...(input.status ? { statuses: [input.status].flat() } : {}),
-        ...(input.taskId ? { taskId: input.taskId } : {}),
-        ...(input.rootOnly ? { rootOnly: true } : {}),
-        ...(input.search ? { executionIdPrefix: input.search } : {}),
+        ...toExecutionFilter(input),
         ...(input.cursor ? { cursor: input.cursor } : {}),
         limit: input.limit,
       });
@@ -135,6 +124,9 @@ export const executionsRouter = createTRPCRouter({
       const { executor } = await ctx.getDurably();
       return executor.getExecutionMetrics(input.window, input.taskId ?? null);
     }),
+
+  /** Cancel or rerun every execution matching a filter (or a selection), in the background. */
+  bulk: bulkRouter,
 
   /** Live updates (server-sent events): batches of changed execution ids ([] = "something"). */
   onUpdate: publicProcedure.subscription(async function* ({ ctx, signal }) {

@@ -61,5 +61,9 @@ export function postgresDialect(schema: string = DEFAULT_SCHEMA): PostgresDialec
     unindexed: (column) => column,
     returningExecution: sql`RETURNING ${EXECUTION_COLUMNS_OF_T}`,
     bytewise: raw('COLLATE "C"'),
+    // jsonb equality compares values (key order and spacing aside). Rows whose column is not
+    // JSON fail the cast: the default serializer always writes JSON.
+    jsonPathEquals: (column, path, json) =>
+      sql`(CAST(${column} AS jsonb) #> CAST(${['json', ...path.map(String)]} AS text[])) = CAST(${json} AS jsonb)`,
   };
 }

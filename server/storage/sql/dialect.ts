@@ -54,6 +54,11 @@ export interface Dialect {
   readonly returningExecution: Sql;
   /** Compares ids byte-wise, as the in-memory store orders them. */
   readonly bytewise: Sql;
+  /**
+   * Whether the superjson text in `column` holds, at `path` of its `json` part, the JSON
+   * `json` (compared as JSON values). `path` is validated: identifiers and indexes only.
+   */
+  jsonPathEquals(column: Sql, path: readonly (string | number)[], json: string): Sql;
 }
 
 /**

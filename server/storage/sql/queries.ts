@@ -5,6 +5,7 @@
 import { empty, join, sqltag as sql } from '@prisma/client/runtime/client';
 import type { Sql } from '@prisma/client/runtime/client';
 import type {
+  ExecutionFilter,
   ExecutionListQuery,
   ExecutionRow,
   ExecutionStats,
@@ -12,6 +13,7 @@ import type {
   FlowUsageQuery,
 } from '@/server/engine/storage';
 import type { TaskExecutionStatus } from '@/server/engine/types';
+import { validateValuePath } from '@/server/engine/valuePath';
 import type { DbExecutionRow } from '../rows';
 import { toExecutionRow, toNumber } from '../rows';
 import type { Dialect } from './dialect';
@@ -21,14 +23,7 @@ import { single, type Program } from './program';
 /** Newest first; callers skip the statement for an empty page or status filter. */
 export function listExecutions(d: Dialect, query: ExecutionListQuery): Program<ExecutionRow[]> {
   const id = sql`execution_id ${d.bytewise}`;
-  const conditions: Sql[] = [];
-  if (query.statuses) conditions.push(sql`status IN (${join(query.statuses)})`);
-  if (query.taskId !== undefined) conditions.push(sql`task_id = ${query.taskId}`);
-  if (query.rootOnly) conditions.push(sql`parent_execution_id IS NULL`);
-  if (query.executionIdPrefix) {
-    const prefix = query.executionIdPrefix;
-    conditions.push(sql`substr(execution_id, 1, ${prefix.length}) = ${prefix}`);
-  }
+  const conditions = filterConditions(d, query);
   if (query.cursor) {
     const createdAt = bigint(query.cursor.createdAt);
     conditions.push(
@@ -43,6 +38,39 @@ export function listExecutions(d: Dialect, query: ExecutionListQuery): Program<E
       LIMIT ${bigint(query.limit)}`,
     (rows: DbExecutionRow[]) => rows.map(toExecutionRow),
   );
+}
+
+export function countExecutions(d: Dialect, filter: ExecutionFilter): Program<number> {
+  const conditions = filterConditions(d, filter);
+  const where = conditions.length > 0 ? sql`WHERE ${join(conditions, ' AND ')}` : empty;
+  return single(
+    sql`SELECT COUNT(*) AS n FROM ${d.executions} ${where}`,
+    (rows: { n: number | bigint }[]) => toNumber(rows[0]?.n ?? 0),
+  );
+}
+
+/** The conditions of `filter`, over the executions table's columns. */
+function filterConditions(d: Dialect, filter: ExecutionFilter): Sql[] {
+  const conditions: Sql[] = [];
+  if (filter.statuses) conditions.push(sql`status IN (${join(filter.statuses)})`);
+  if (filter.taskId !== undefined) conditions.push(sql`task_id = ${filter.taskId}`);
+  if (filter.rootOnly) conditions.push(sql`parent_execution_id IS NULL`);
+  if (filter.executionIdPrefix) {
+    const prefix = filter.executionIdPrefix;
+    conditions.push(sql`substr(execution_id, 1, ${prefix.length}) = ${prefix}`);
+  }
+  if (filter.createdFrom !== undefined) {
+    conditions.push(sql`created_at >= ${bigint(filter.createdFrom)}`);
+  }
+  if (filter.createdTo !== undefined)
+    conditions.push(sql`created_at < ${bigint(filter.createdTo)}`);
+  if (filter.valueMatch) {
+    const { field, path, value } = filter.valueMatch;
+    validateValuePath(path);
+    const column = field === 'input' ? sql`run_input` : sql`output`;
+    conditions.push(d.jsonPathEquals(column, path, JSON.stringify(value)));
+  }
+  return conditions;
 }
 
 /** The root first, then its tree in creation order (children by index, finalize last). */

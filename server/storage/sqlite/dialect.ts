@@ -43,4 +43,13 @@ export const sqliteDialect: Dialect = {
   // SQLite's RETURNING names only the target table's columns, unqualified.
   returningExecution: sql`RETURNING ${EXECUTION_COLUMNS}`,
   bytewise: empty,
+  // `->` gives the JSON text at the path (json_extract would turn true into 1); a row whose
+  // column is not JSON never matches (json_valid keeps `->` from failing the query).
+  jsonPathEquals: (column, path, json) =>
+    sql`(json_valid(${column}) AND ${column} -> ${sqlitePath(path)} = json(${json}))`,
 };
+
+/** `$.json.a[0].b`: segments are validated identifiers and integers. */
+function sqlitePath(path: readonly (string | number)[]): string {
+  return `$.json${path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('')}`;
+}

@@ -25,11 +25,14 @@ const logger: Logger = {
 };
 
 async function main(): Promise<void> {
+  const spansFile = process.env.OTEL_SPANS_FILE;
+  if (spansFile) (await import('./spanFile')).recordSpansTo(spansFile);
   const storage = await createPrismaStorage({ url: env('DATABASE_URL'), logger });
   const executor = new DurableExecutor(storage, {
     logger,
     expireMs: Number(env('EXPIRE_MS', '60000')),
     backgroundProcessIntraBatchSleepMs: Number(env('POLL_MS', '200')),
+    maxConcurrentTaskExecutions: Number(env('MAX_CONCURRENT', '1000')),
   });
   defineWorkload(executor, fileRecorder(env('RECORD_DIR'), worker));
   executor.start();
