@@ -19,6 +19,8 @@ export class InMemoryRows {
   private readonly toClose = new Set<string>();
   /** Parents whose children all completed, waiting for advanceParent. */
   private readonly readyToAdvance = new Set<string>();
+  /** Sleeping rows, for their deadlines. */
+  private readonly sleeping = new Set<string>();
   /** Insertion order, for newest-first listing; trees by root for the dashboard. */
   readonly queries = new InMemoryQueries(this.byId);
 
@@ -104,11 +106,11 @@ export class InMemoryRows {
 
   /** Inserts a new ready row; `linkedExecutionId` for a child whose key another one holds. */
   insert(newRow: NewExecutionRow, linkedExecutionId: string | null = null): void {
-    const { idempotencyExpiresAt: _expiry, ...fields } = copy(newRow);
+    const { idempotencyExpiresAt: _expiry, waitsForEvent, ...fields } = copy(newRow);
     const row: ExecutionRow = {
       ...fields,
       linkedExecutionId,
-      status: 'ready',
+      status: waitsForEvent ? 'waiting_for_event' : 'ready',
       runOutput: null,
       output: null,
       error: null,
@@ -116,7 +118,7 @@ export class InMemoryRows {
       recoveryAttempts: 0,
       startedAt: null,
       finishedAt: null,
-      expiresAt: null,
+      expiresAt: waitsForEvent ? newRow.createdAt + newRow.timeoutMs : null,
       leaseToken: 0,
       childrenCount: 0,
       finishedChildrenCount: 0,
@@ -134,7 +136,18 @@ export class InMemoryRows {
       siblings[row.indexInParent] = row.executionId;
       this.childrenByParent.set(row.parentExecutionId, siblings);
     }
-    this.readyQueue.push(row);
+    if (waitsForEvent) this.sleeping.add(row.executionId);
+    else this.readyQueue.push(row);
+  }
+
+  /** Ids of `waiting_for_event` rows (some may have finished since: check their status). */
+  sleepingIds(): string[] {
+    const ids: string[] = [];
+    for (const id of this.sleeping) {
+      if (this.byId.get(id)?.status === 'waiting_for_event') ids.push(id);
+      else this.sleeping.delete(id);
+    }
+    return ids;
   }
 
   /** Marks a row finished; a root with no children has nothing to follow up. */

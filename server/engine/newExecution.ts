@@ -60,5 +60,6 @@ export async function buildNewExecution(
     onChildFailure: definition.onChildFailure,
     ...flow,
     ...keys,
+    ...(definition.kind === 'sleepingTask' ? { waitsForEvent: true } : {}),
   };
 }

@@ -166,6 +166,8 @@ export interface NewRowJson {
   ord: number;
   /** The execution whose guarded update must succeed for this row to be inserted. */
   owner_execution_id: string | null;
+  /** A sleeping task's row: inserted `waiting_for_event`, its deadline as expires_at. */
+  waits_for_event: boolean;
 }
 
 export function toNewRowJson(
@@ -197,6 +199,7 @@ export function toNewRowJson(
     linked_execution_id: null,
     ord,
     owner_execution_id: ownerExecutionId,
+    waits_for_event: row.waitsForEvent === true,
   };
 }
 

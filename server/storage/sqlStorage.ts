@@ -26,6 +26,13 @@ import type {
   WriteBatch,
   WriteOutcome,
 } from '@/server/engine/storage';
+import type {
+  SleepingExecutionRef,
+  SleepingTimeoutRequest,
+  SleepingTimeoutResult,
+  WakeupRequest,
+  WakeupResult,
+} from '@/server/engine/sleepingTypes';
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
 import { claimReady, claimsRateLimitedTasks, nextDueAt } from './sql/claims';
@@ -42,6 +49,12 @@ import {
   recoverExpiredLeases,
 } from './sql/maintenance';
 import { resolveRoots } from './sql/idempotency';
+import {
+  listUnregisteredSleeping,
+  registerSleeping,
+  timeOutSleeping,
+  wakeupSleeping,
+} from './sql/sleeping';
 import { getExecutionStats, getExecutionTree, getFlowUsage, listExecutions } from './sql/queries';
 import { appliedRows, planRunResults } from './sql/runResults';
 import type { PrismaStorage, PruneOptions } from './types';
@@ -204,6 +217,41 @@ export class SqlStorage implements PrismaStorage {
       { type: 'finished', executionIds: result.failedExecutionIds },
     ]);
     return result;
+  }
+
+  async registerSleepingExecutions(
+    refs: SleepingExecutionRef[],
+    now: number,
+  ): Promise<ExecutionRow[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.db.transaction(() => registerSleeping(this.d, refs, now));
+    return this.announceFinished(rows.map(toExecutionRow));
+  }
+
+  async wakeupSleepingExecution(request: WakeupRequest): Promise<WakeupResult> {
+    const result = await this.db.transaction(() => wakeupSleeping(this.d, request));
+    if (result.kind === 'applied') await this.announceFinished([result.execution]);
+    return result;
+  }
+
+  async timeOutSleepingExecutions(request: SleepingTimeoutRequest): Promise<SleepingTimeoutResult> {
+    const result = await this.db.run(() => timeOutSleeping(this.d, request));
+    await this.backend.announce([{ type: 'finished', executionIds: result.timedOutExecutionIds }]);
+    return result;
+  }
+
+  async listUnregisteredSleepingExecutions(limit: number): Promise<ExecutionRow[]> {
+    const rows = await this.db.run(() => listUnregisteredSleeping(this.d, limit));
+    return rows.map(toExecutionRow);
+  }
+
+  private async announceFinished(rows: ExecutionRow[]): Promise<ExecutionRow[]> {
+    if (rows.length > 0) {
+      await this.backend.announce([
+        { type: 'finished', executionIds: rows.map((row) => row.executionId) },
+      ]);
+    }
+    return rows;
   }
 
   listExecutionsToClose(limit: number): Promise<string[]> {

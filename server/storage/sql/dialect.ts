@@ -29,6 +29,8 @@ export interface Dialect {
   readonly idempotencyKeys: Sql;
   /** Starts of rate-limited executions (./claims.ts). */
   readonly rateLimitStarts: Sql;
+  /** Sleeping tasks' wakeups by task and unique id (./sleeping.ts). */
+  readonly wakeups: Sql;
   /**
    * The ready-order value of a row becoming ready in this statement; `ordinal` (1-based, in
    * the statement's order) keeps FIFO order among the rows of one statement.
