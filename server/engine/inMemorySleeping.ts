@@ -52,7 +52,11 @@ export class InMemorySleeping {
         holder.executionId !== row.executionId &&
         holder.status === 'waiting_for_event'
       ) {
-        this.finish(row, { status: 'failed', error: duplicateWaitError(ref, holder.executionId) }, now);
+        this.finish(
+          row,
+          { status: 'failed', error: duplicateWaitError(ref, holder.executionId) },
+          now,
+        );
         finished.push(row);
         continue;
       }

@@ -136,10 +136,14 @@ export class SleepingTasks {
     try {
       validateUniqueId(uniqueId);
     } catch (error) {
-      throw new DurableOptionsError(`Invalid wakeup of task ${taskId}: ${(error as Error).message}`);
+      throw new DurableOptionsError(
+        `Invalid wakeup of task ${taskId}: ${(error as Error).message}`,
+      );
     }
     if (!Number.isInteger(ttlMs) || ttlMs < 1) {
-      throw new DurableOptionsError(`Invalid wakeup ttlMs ${String(ttlMs)}: must be an integer >= 1`);
+      throw new DurableOptionsError(
+        `Invalid wakeup ttlMs ${String(ttlMs)}: must be an integer >= 1`,
+      );
     }
     const outcome = this.storedOutcome(taskId, wakeup);
     const result = await this.deps.storage.wakeupSleepingExecution({
@@ -243,7 +247,10 @@ export class SleepingTasks {
       };
     }
     if (wakeup.status === 'failed') {
-      return { status: 'failed', error: { ...toErrorStorageValue(wakeup.error), isRetryable: false } };
+      return {
+        status: 'failed',
+        error: { ...toErrorStorageValue(wakeup.error), isRetryable: false },
+      };
     }
     throw new DurableOptionsError(
       `Invalid wakeup status ${JSON.stringify((wakeup as { status: unknown }).status)}: ` +

@@ -100,7 +100,11 @@ function* writeWakeups(d: Dialect, rows: WakeupRow[]): Program<void> {
 }
 
 /** Finishes sleeping rows still `waiting_for_event`; returns those it finished. */
-function* finishSleeping(d: Dialect, finishes: FinishJson[], now: number): Program<DbExecutionRow[]> {
+function* finishSleeping(
+  d: Dialect,
+  finishes: FinishJson[],
+  now: number,
+): Program<DbExecutionRow[]> {
   if (finishes.length === 0) return [];
   return yield* queryRows<DbExecutionRow>(sql`
     UPDATE ${d.executions} AS t SET status = v.status,
@@ -125,7 +129,12 @@ function outcomeOf(row: WakeupRow, now: number): StoredWakeupOutcome | null {
 function finishOf(executionId: string, outcome: StoredWakeupOutcome): FinishJson {
   return outcome.status === 'completed'
     ? { execution_id: executionId, status: 'completed', output: outcome.output, error: null }
-    : { execution_id: executionId, status: 'failed', output: null, error: errorJson(outcome.error) };
+    : {
+        execution_id: executionId,
+        status: 'failed',
+        output: null,
+        error: errorJson(outcome.error),
+      };
 }
 
 function withOutcome(row: WakeupRow, outcome: StoredWakeupOutcome | null): WakeupRow {
