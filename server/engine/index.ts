@@ -21,11 +21,30 @@ export {
   DurableExecutionCancelledError,
   DurableExecutorShutdownError,
   DurableExecutionNotFoundError,
+  DurableWakeupRefusedError,
   toErrorStorageValue,
   type DurableExecutionErrorStorageValue,
   type DurableExecutionErrorType,
 } from './errors';
 export { DurableOptionsError } from './options';
+export type {
+  SleepingTask,
+  SleepingTaskOptions,
+  SleepingTaskWakeup,
+  SleepingTaskWakeupResult,
+  WakeupOptions,
+} from './sleepingTasks';
+export {
+  DEFAULT_WAKEUP_TTL_MS,
+  MAX_UNIQUE_ID_LENGTH,
+  SLEEPING_TIMED_OUT_ERROR,
+  type SleepingExecutionRef,
+  type SleepingTimeoutRequest,
+  type SleepingTimeoutResult,
+  type StoredWakeupOutcome,
+  type WakeupRequest,
+  type WakeupResult,
+} from './sleepingTypes';
 export {
   createCancelSignal,
   createTimeoutCancelSignal,

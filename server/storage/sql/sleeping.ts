@@ -84,6 +84,8 @@ function* lockWakeups(
     INSERT INTO ${d.wakeups} (task_id, unique_id, expires_at)
     SELECT k.task_id, k.unique_id, k.expires_at
     FROM ${d.jsonRecords(JSON.stringify(rows), 'k', WAKEUP_FIELDS)}
+    -- A WHERE before ON CONFLICT: SQLite would read the upsert's ON as a join's otherwise.
+    WHERE 1 = 1
     ON CONFLICT (task_id, unique_id) DO UPDATE SET task_id = excluded.task_id
     RETURNING task_id, unique_id, execution_id, outcome_status, output, error, expires_at`);
 }

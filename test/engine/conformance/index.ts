@@ -24,6 +24,7 @@ import { describeRetries } from './retries';
 import { describeScheduling } from './scheduling';
 import { describeSequential } from './sequential';
 import { describeShutdown } from './shutdown';
+import { describeSleepingTasks } from './sleepingTasks';
 import { describeTimeouts } from './timeouts';
 import { describeTrees } from './trees';
 import { describeValidation } from './validation';
@@ -56,6 +57,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeHandles(factory);
     describeLimits(factory);
     describeWakeups(factory);
+    describeSleepingTasks(factory);
     describeShutdown(factory);
     describeReferenceApi(factory);
   });
