@@ -21,6 +21,7 @@ import { StatusBadge } from './StatusBadge';
 import type { TreeIndex } from './treeModel';
 import { useTRPC } from './trpc/react';
 import type { ExecutionDetails as Details } from './trpc/types';
+import { WakeupPanel } from './WakeupPanel';
 
 interface Props {
   executionId: string;
@@ -80,6 +81,7 @@ export function ExecutionDetails({ executionId, tree, now, onSelect }: Props) {
         execution={execution}
         activeDescendants={countActiveDescendants(tree, execution.executionId)}
       />
+      {execution.status === 'waiting_for_event' && <WakeupPanel execution={execution} now={now} />}
       <Facts execution={execution} now={now} onSelect={onSelect} />
       <ErrorSection execution={execution} />
       <Section title="Input">
@@ -291,7 +293,7 @@ function Facts({
       </dd>
       {execution.expiresAt && (
         <>
-          <dt>Lease expires</dt>
+          <dt>{execution.status === 'waiting_for_event' ? 'Deadline' : 'Lease expires'}</dt>
           <dd>
             <Time date={execution.expiresAt} />
           </dd>
