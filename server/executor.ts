@@ -45,6 +45,7 @@ async function createProcessDurably(forceExecutor: boolean): Promise<Durably> {
     logger,
     start: running,
     enableDebug: env.DURABLY_ENABLE_DEBUG,
+    executorOptions: { retentionMs: env.DURABLY_RETENTION },
   });
   installShutdownHandlers(
     durably.executor,

@@ -22,6 +22,7 @@ import { DurableExecutionNotFoundError, DurableExecutorShutdownError } from './e
 import { ExecutorEvents } from './events';
 import { createConsoleLogger, withDebugGate, type Logger } from './logger';
 import { MaintenanceLoop } from './maintenanceLoop';
+import { RetentionLoop } from './retention';
 import { RunScheduler } from './runScheduler';
 import { WriteQueue } from './writeQueue';
 import { createSuperjsonSerializer, SafeSerializer } from './serializer';
@@ -82,6 +83,7 @@ export class DurableExecutor {
   private readonly sleeping: SleepingTasks;
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
+  private readonly retention: RetentionLoop;
   private readonly enqueuer: Enqueuer;
   private readonly writes: WriteQueue;
   /** Reads for handles: many concurrent waits cost one storage call. */
@@ -165,6 +167,11 @@ export class DurableExecutor {
         batchSize: this.options.maxTaskExecutionsPerBatch,
       },
     );
+    this.retention = new RetentionLoop(storage, this.logger, {
+      retentionMs: this.options.retentionMs,
+      intervalMs: this.options.retentionIntervalMs,
+      batchSize: this.options.retentionBatchSize,
+    });
     this.enqueuer = new Enqueuer({
       storage,
       writes: this.writes,
@@ -441,6 +448,12 @@ export class DurableExecutor {
     this.state = 'started';
     this.scheduler.start();
     this.maintenance.start();
+    this.retention.start();
+  }
+
+  /** The retention in force (null: finished executions are kept), and what this executor pruned. */
+  getRetention(): { retentionMs: number | null; prunedByThisExecutor: number } {
+    return { retentionMs: this.options.retentionMs, prunedByThisExecutor: this.retention.pruned };
   }
 
   /**
@@ -457,6 +470,7 @@ export class DurableExecutor {
     this.state = 'stopped';
     await this.scheduler.stop(timeoutMs);
     await this.maintenance.stop();
+    await this.retention.stop();
     this.unsubscribeStorage?.();
     this.unsubscribeStorage = null;
   }

@@ -27,6 +27,15 @@ export interface DurableExecutorOptions {
   maxChildrenPerParent?: number;
   /** Fallback poll of waits when no finish event arrives. @default 1000 */
   waitPollingIntervalMs?: number;
+  /**
+   * Finished trees older than this are pruned in the background (by one executor at a time,
+   * where the store supports it); null keeps everything. @default null
+   */
+  retentionMs?: number | null;
+  /** How often the retention pass runs. @default 60_000 */
+  retentionIntervalMs?: number;
+  /** Roots deleted per retention batch. @default 500 */
+  retentionBatchSize?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -43,6 +52,9 @@ export function resolveExecutorOptions(options: DurableExecutorOptions) {
     maxSerializedOutputDataSize: options.maxSerializedOutputDataSize ?? MIB,
     maxChildrenPerParent: options.maxChildrenPerParent ?? 1000,
     waitPollingIntervalMs: options.waitPollingIntervalMs ?? 1000,
+    retentionMs: options.retentionMs ?? null,
+    retentionIntervalMs: options.retentionIntervalMs ?? 60_000,
+    retentionBatchSize: options.retentionBatchSize ?? 500,
   };
   requireInteger('expireMs', resolved.expireMs, 0);
   requireInteger(
@@ -57,6 +69,9 @@ export function resolveExecutorOptions(options: DurableExecutorOptions) {
   requireInteger('maxSerializedOutputDataSize', resolved.maxSerializedOutputDataSize, 1);
   requireInteger('maxChildrenPerParent', resolved.maxChildrenPerParent, 1);
   requireInteger('waitPollingIntervalMs', resolved.waitPollingIntervalMs, 1);
+  if (resolved.retentionMs !== null) requireInteger('retentionMs', resolved.retentionMs, 1);
+  requireInteger('retentionIntervalMs', resolved.retentionIntervalMs, 1);
+  requireInteger('retentionBatchSize', resolved.retentionBatchSize, 1);
   return {
     ...resolved,
     maxInputBytes: resolved.maxSerializedInputDataSize,

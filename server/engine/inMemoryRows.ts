@@ -8,6 +8,7 @@ import type { DurableExecutionErrorStorageValue } from './errors';
 import { InMemoryQueries } from './inMemoryQueries';
 import { ReadyQueue, type ReadyEntry } from './readyQueue';
 import type { ExecutionRow, NewExecutionRow } from './storage';
+import { isFinishedStatus } from './types';
 
 export class InMemoryRows {
   private readonly byId = new Map<string, ExecutionRow>();
@@ -148,6 +149,30 @@ export class InMemoryRows {
       else this.sleeping.delete(id);
     }
     return ids;
+  }
+
+  /**
+   * Deletes up to `limit` whole finished trees whose root finished before `olderThan`, none
+   * with an active member or a pending follow-up. Returns the number of rows deleted.
+   */
+  pruneFinishedTrees(olderThan: number, limit: number): number {
+    let trees = 0;
+    let deleted = 0;
+    for (const root of this.byId.values()) {
+      if (trees >= limit) break;
+      if (root.parentExecutionId !== null || root.finishedAt === null) continue;
+      if (root.finishedAt >= olderThan || root.closeStatus === 'ready') continue;
+      const members = this.queries.tree(root.executionId);
+      if (members.some((m) => !isFinishedStatus(m.status) || m.closeStatus === 'ready')) continue;
+      for (const member of members) {
+        this.byId.delete(member.executionId);
+        this.childrenByParent.delete(member.executionId);
+      }
+      this.queries.removedTree(root.executionId, members.length);
+      trees += 1;
+      deleted += members.length;
+    }
+    return deleted;
   }
 
   /** Marks a row finished; a root with no children has nothing to follow up. */

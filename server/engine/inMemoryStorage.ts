@@ -53,6 +53,7 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   private readonly flow = new InMemoryFlow(this.rows);
   private readonly runs = new InMemoryRuns(this.rows, this.flow);
   private readonly sleeping = new InMemorySleeping(this.rows);
+  private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
   private readonly listeners = new Set<(notification: StorageNotification) => void>();
 
   /** Executors sharing this store in one process wake each other through these. */
@@ -203,6 +204,36 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
 
   listUnregisteredSleepingExecutions(limit: number): Promise<ExecutionRow[]> {
     return Promise.resolve(this.sleeping.listUnregistered(limit).map(copy));
+  }
+
+  acquireMaintenanceLease({
+    name,
+    owner,
+    now,
+    ttlMs,
+  }: {
+    name: string;
+    owner: string;
+    now: number;
+    ttlMs: number;
+  }): Promise<boolean> {
+    const lease = this.leases.get(name);
+    if (lease && lease.owner !== owner && lease.expiresAt > now) return Promise.resolve(false);
+    this.leases.set(name, { owner, expiresAt: now + ttlMs });
+    return Promise.resolve(true);
+  }
+
+  pruneFinishedTreesBatch({
+    olderThan,
+    limit,
+    now,
+  }: {
+    olderThan: number;
+    limit: number;
+    now: number;
+  }): Promise<number> {
+    this.sleeping.purgeExpired(now);
+    return Promise.resolve(this.rows.pruneFinishedTrees(olderThan, limit));
   }
 
   private notifyFinished(rows: ExecutionRow[]): void {

@@ -9,6 +9,7 @@ export {
   type RateLimitOptions,
 } from './flowControl';
 export type { ExecutionPage } from './executionQueries';
+export { parseRetention, RETENTION_LEASE, type RetentionStorage } from './retention';
 export {
   isUnreadableValue,
   UNREADABLE_TEXT_MAX_CHARS,

@@ -13,6 +13,7 @@ import type {
   WakeupRequest,
   WakeupResult,
 } from './sleepingTypes';
+import type { RetentionStorage } from './retention';
 
 /** Stored on a parent that moved to `children_tasks_failed` (details in childrenTasksErrors). */
 export const CHILDREN_TASKS_FAILED_ERROR: DurableExecutionErrorStorageValue = Object.freeze({
@@ -281,7 +282,7 @@ export interface WriteOutcome {
   applied: (ExecutionRow | null)[];
 }
 
-export interface DurableStorage {
+export interface DurableStorage extends Partial<RetentionStorage> {
   /** One commit (one statement where the database allows) for a batch of writes. */
   write(batch: WriteBatch): Promise<WriteOutcome>;
 

@@ -49,8 +49,10 @@ import {
   recoverExpiredLeases,
 } from './sql/maintenance';
 import { resolveRoots } from './sql/idempotency';
+import { acquireLease } from './sql/retention';
 import {
   listUnregisteredSleeping,
+  purgeExpiredWakeups,
   registerSleeping,
   timeOutSleeping,
   wakeupSleeping,
@@ -312,6 +314,29 @@ export class SqlStorage implements PrismaStorage {
       if (count === 0) return deleted;
       deleted += count;
     }
+  }
+
+  acquireMaintenanceLease(request: {
+    name: string;
+    owner: string;
+    now: number;
+    ttlMs: number;
+  }): Promise<boolean> {
+    return this.db.run(() => acquireLease(this.d, request));
+  }
+
+  /** One bounded batch: a short statement each, never a long lock. */
+  async pruneFinishedTreesBatch({
+    olderThan,
+    limit,
+    now,
+  }: {
+    olderThan: number;
+    limit: number;
+    now: number;
+  }): Promise<number> {
+    await this.db.run(() => purgeExpiredWakeups(this.d, now));
+    return this.db.run(() => pruneFinishedTrees(this.d, olderThan, limit));
   }
 
   close(): Promise<void> {

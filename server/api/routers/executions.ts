@@ -173,6 +173,12 @@ export const executionsRouter = createTRPCRouter({
     return { rootExecutionId: root.executionId, nodes: nodes.map(toExecutionSummary) };
   }),
 
+  /** The retention in force: finished trees older than `retentionMs` are pruned (null: kept). */
+  retention: publicProcedure.query(async ({ ctx }) => {
+    const { executor } = await ctx.getDurably();
+    return executor.getRetention();
+  }),
+
   stats: publicProcedure.query(async ({ ctx }) => {
     const { executor } = await ctx.getDurably();
     return executor.getExecutionStats();

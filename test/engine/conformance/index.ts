@@ -23,6 +23,7 @@ import { describeReferenceApi } from './referenceApi';
 import { describeRetries } from './retries';
 import { describeScheduling } from './scheduling';
 import { describeSequential } from './sequential';
+import { describeRetention } from './retention';
 import { describeShutdown } from './shutdown';
 import { describeSleepingTasks } from './sleepingTasks';
 import { describeTimeouts } from './timeouts';
@@ -58,6 +59,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeLimits(factory);
     describeWakeups(factory);
     describeSleepingTasks(factory);
+    describeRetention(factory);
     describeShutdown(factory);
     describeReferenceApi(factory);
   });
