@@ -71,16 +71,22 @@ export function describeRetention(factory: EngineStoreFactory): void {
           { timeoutMs: 10_000, message: 'the active tree to have a finished and a waiting member' },
         );
         const treeBefore = await builder.getExecutionTree(tree.getTaskExecutionId());
-        const handles = [];
         for (let i = 0; i < FINISHED; i += 1000) {
-          handles.push(
-            ...(await builder.enqueueTasks(
-              built.bulk,
-              Array.from({ length: 1000 }, () => undefined),
-            )),
+          await builder.enqueueTasks(
+            built.bulk,
+            Array.from({ length: 1000 }, () => undefined),
           );
         }
-        for (const handle of handles) await waitFinished(handle);
+        // Counted, not awaited one by one: a wait on long-finished executions falls back to polls.
+        const bulkCompleted = async () =>
+          (await builder.getExecutionStats()).byTask.find(
+            (entry) => entry.taskId === 'retained_bulk' && entry.status === 'completed',
+          )?.count ?? 0;
+        await waitFor(async () => (await bulkCompleted()) === FINISHED, {
+          timeoutMs: 120_000,
+          intervalMs: 100,
+          message: `${FINISHED} finished executions`,
+        });
         await builder.shutdown();
 
         // Two executors with retention: one holds the lease and prunes, both keep running work.
