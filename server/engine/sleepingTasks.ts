@@ -193,6 +193,10 @@ export class SleepingTasks {
    * past their deadline, and returns the next deadline to wake up for.
    */
   async maintain(batchSize: number): Promise<number | null> {
+    // Executors that define sleeping tasks look after their executions; others spend nothing.
+    if (!this.deps.registry.all().some((definition) => definition.kind === 'sleepingTask')) {
+      return null;
+    }
     const unregistered = await this.deps.storage.listUnregisteredSleepingExecutions(batchSize);
     if (unregistered.length > 0) await this.register(unregistered);
     const { timedOutExecutionIds, nextDeadlineAt } =

@@ -9,7 +9,9 @@ import {
   DurableWakeupRefusedError,
   type ChildTaskOutcome,
 } from '@/server/engine';
+import superjson from 'superjson';
 import { rejectionOf, waitFor } from '../helpers';
+import { storedRootRow } from '../serializationHelpers';
 import {
   expectCompleted,
   expectFinishedWith,
@@ -257,6 +259,36 @@ export function describeSleepingTasks(factory: EngineStoreFactory): void {
       const failed = expectFinishedWith(await waitFinished(second), 'failed');
       expect(failed.error.message).toContain(first.getTaskExecutionId());
       expect((await first.getTaskExecution()).status).toBe('waiting_for_event');
+    });
+
+    it('a sleeping row left unregistered (a crash after its insert) gets its early wakeup from the backstop', async () => {
+      const { executor } = setup();
+      const kept = await engine.storage.wakeupSleepingExecution({
+        taskId: 'approval',
+        uniqueId: 'crashed',
+        outcome: { status: 'completed', output: superjson.stringify({ approved: true, by: 'x' }) },
+        now: Date.now(),
+        ttlMs: 60_000,
+      });
+      expect(kept.kind).toBe('kept');
+      // Inserted as an enqueuer would, but the process died before registering it.
+      const row = {
+        ...storedRootRow('approval', superjson.stringify('crashed')),
+        timeoutMs: 60_000,
+        waitsForEvent: true,
+      };
+      await engine.storage.insertExecutions([row]);
+      expect((await engine.storage.getExecution(row.executionId))?.status).toBe(
+        'waiting_for_event',
+      );
+      await waitFor(
+        async () => (await executor.getExecution(row.executionId))?.status === 'completed',
+        { message: 'the backstop to apply the kept wakeup' },
+      );
+      expect((await executor.getExecution(row.executionId))?.output).toEqual({
+        approved: true,
+        by: 'x',
+      });
     });
 
     it('validates the unique id and the wakeup', async () => {
