@@ -159,7 +159,9 @@ export function* registerSleeping(
   for (const ref of refs) {
     keys.set(keyOf(ref.taskId, ref.uniqueId), { task_id: ref.taskId, unique_id: ref.uniqueId });
   }
-  const locked = yield* lockWakeups(d, [...keys.values()], now + DEFAULT_WAKEUP_TTL_MS);
+  // Locked in one order everywhere, so two batches never wait on each other in a cycle.
+  const sorted = [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, key]) => key);
+  const locked = yield* lockWakeups(d, sorted, now + DEFAULT_WAKEUP_TTL_MS);
   const entries = new Map(locked.map((row) => [keyOf(row.task_id, row.unique_id), row]));
   const holderIds = locked.flatMap((row) => (row.execution_id === null ? [] : [row.execution_id]));
   const holders =
