@@ -23,6 +23,7 @@ import type { TreeIndex } from './treeModel';
 import { useTRPC } from './trpc/react';
 import type { ExecutionDetails as Details } from './trpc/types';
 import { useExecutorRunning } from './WorkersView';
+import { WakeupPanel } from './WakeupPanel';
 
 interface Props {
   executionId: string;
@@ -82,6 +83,7 @@ export function ExecutionDetails({ executionId, tree, now, onSelect }: Props) {
         execution={execution}
         activeDescendants={countActiveDescendants(tree, execution.executionId)}
       />
+      {execution.status === 'waiting_for_event' && <WakeupPanel execution={execution} now={now} />}
       <Facts execution={execution} now={now} onSelect={onSelect} />
       <ErrorSection execution={execution} />
       <Section title="Input">
@@ -293,7 +295,7 @@ function Facts({
       </dd>
       {execution.expiresAt && (
         <>
-          <dt>Lease expires</dt>
+          <dt>{execution.status === 'waiting_for_event' ? 'Deadline' : 'Lease expires'}</dt>
           <dd>
             <Time date={execution.expiresAt} />
           </dd>

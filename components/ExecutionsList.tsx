@@ -1,5 +1,6 @@
 'use client';
 
+import { RetentionNote } from './RetentionNote';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
@@ -109,6 +110,7 @@ export function ExecutionsList() {
           Enqueue a task
         </Link>
       </div>
+      <RetentionNote />
       {total === 0 && !hasFilters(filters) ? (
         <EmptyState />
       ) : (

@@ -47,6 +47,13 @@ function shape(status: ExecutionStatus) {
       return (
         <path d="M4 2h8M4 14h8M5 2c0 4 6 4 6 6s-6 2-6 6M11 2c0 4-6 4-6 6s6 2 6 6" {...stroke} />
       );
+    case 'waiting_for_event':
+      return (
+        <>
+          <path d="M3 6a5 5 0 0 1 10 0v4l1.5 2h-13L3 10z" {...stroke} />
+          <path d="M6.5 14h3" {...stroke} />
+        </>
+      );
     case 'completed':
       return (
         <>

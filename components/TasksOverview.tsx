@@ -10,6 +10,12 @@ import { ALL_STATUSES, STATUS_META } from './status';
 import { StatusBadge } from './StatusBadge';
 import { StatusIcon } from './StatusIcon';
 import { useTRPC } from './trpc/react';
+
+const TASK_KIND_LABEL = {
+  task: 'task',
+  parentTask: 'parent task',
+  sleepingTask: 'sleeping task',
+} as const;
 import type { ExecutionStats, TaskInfo } from './trpc/types';
 
 const RECENT = 5;
@@ -95,7 +101,7 @@ function TaskCard({
         <h2 id={headingId} className="task-name">
           {task.id}
         </h2>
-        <span className="tag">{task.kind === 'parentTask' ? 'parent task' : 'task'}</span>
+        <span className="tag">{TASK_KIND_LABEL[task.kind]}</span>
         {task.hasFinalizeTask && <span className="tag">finalize</span>}
       </header>
       <p>

@@ -30,6 +30,12 @@ export const STATUS_META = {
     active: true,
     description: 'Children finished; waits for its finalize task',
   },
+  waiting_for_event: {
+    label: 'Waiting for event',
+    tone: 'waiting',
+    active: true,
+    description: 'A sleeping task: waits for its wakeup, or its deadline',
+  },
   completed: { label: 'Completed', tone: 'success', active: false, description: 'Finished' },
   failed: { label: 'Failed', tone: 'danger', active: false, description: 'Its run failed' },
   timed_out: {

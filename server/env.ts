@@ -1,5 +1,6 @@
 /** The server's environment, validated once with zod; a bad value stops the process clearly. */
 import { z } from 'zod';
+import { parseRetention } from '@/server/engine';
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -19,6 +20,18 @@ const envSchema = z.object({
   /** Graceful shutdown bound for running tasks on SIGTERM / SIGINT. */
   DURABLY_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   DURABLY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Finished trees older than this are pruned in the background (`7d`, `12h`, ... or `off`). */
+  DURABLY_RETENTION: z
+    .string()
+    .default('30d')
+    .transform((value, ctx) => {
+      try {
+        return parseRetention(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   DURABLY_ENABLE_DEBUG: z
     .enum(['true', 'false', '1', '0'])
     .default('false')

@@ -45,7 +45,10 @@ async function createProcessDurably(forceExecutor: boolean): Promise<Durably> {
     logger,
     start: running,
     enableDebug: env.DURABLY_ENABLE_DEBUG,
-    executorOptions: { heartbeatIntervalMs: env.DURABLY_HEARTBEAT_MS },
+    executorOptions: {
+      heartbeatIntervalMs: env.DURABLY_HEARTBEAT_MS,
+      retentionMs: env.DURABLY_RETENTION,
+    },
   });
   installShutdownHandlers(
     durably.executor,

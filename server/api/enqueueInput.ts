@@ -47,6 +47,7 @@ export const enqueueInputSchema = z.discriminatedUnion('taskId', [
   variant('tenantSleep'),
   variant('pipeline'),
   variant('processFile'),
+  variant('approval'),
 ]);
 
 export type EnqueueInput = z.input<typeof enqueueInputSchema>;

@@ -11,6 +11,7 @@ import {
   DurableExecutionNotFoundError,
   DurableExecutorShutdownError,
   DurableOptionsError,
+  DurableWakeupRefusedError,
 } from '@/server/engine';
 import { getDurably, type Durably } from '@/server/executor';
 import { getServerEnv } from '@/server/env';
@@ -65,6 +66,9 @@ const mapEngineErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     if (cause instanceof DurableExecutionNotFoundError) {
       throw new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
+    }
+    if (cause instanceof DurableWakeupRefusedError) {
+      throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
     }
     if (cause instanceof DurableExecutorShutdownError) {
       throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: cause.message, cause });

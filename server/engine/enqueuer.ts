@@ -44,6 +44,8 @@ export interface EnqueuerDependencies {
   events: ExecutorEvents;
   wakeup: Wakeup;
   dueTimer: EarliestTimer;
+  /** Registers sleeping rows just inserted, applying wakeups that came first. */
+  registerSleeping: (rows: readonly NewExecutionRow[]) => Promise<void>;
 }
 
 export class Enqueuer {
@@ -94,8 +96,11 @@ export class Enqueuer {
         : await this.deps.storage.insertExecutions(rows);
     const created = rows.filter((_, index) => results[index]?.created);
     this.emitCreated(created);
+    const sleeping = created.filter((row) => row.waitsForEvent);
+    if (sleeping.length > 0) await this.deps.registerSleeping(sleeping);
     let wakeNow = false;
     for (const row of created) {
+      if (row.waitsForEvent) continue;
       if (row.startAt > row.createdAt) this.deps.dueTimer.schedule(row.startAt);
       else wakeNow = true;
     }

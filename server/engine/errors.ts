@@ -117,3 +117,18 @@ function describeThrown(thrown: unknown): string {
     return String(thrown);
   }
 }
+
+/**
+ * A wakeup for a sleeping execution that already finished otherwise (it timed out, or was
+ * cancelled): nothing is stored. Never retryable.
+ */
+export class DurableWakeupRefusedError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableWakeupRefusedError';
+  constructor(
+    message: string,
+    readonly executionId: string,
+    readonly executionStatus: string,
+  ) {
+    super(message, false);
+  }
+}

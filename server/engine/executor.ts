@@ -26,6 +26,7 @@ import { WakeLeadership } from './wakeLeadership';
 import { HeartbeatWriter } from './heartbeat';
 import { executorsView, type ExecutorView } from './executorsView';
 import { executionMetrics, type ExecutionMetrics, type MetricsWindow } from './metrics';
+import { RetentionLoop } from './retention';
 import { RunScheduler } from './runScheduler';
 import { WriteQueue } from './writeQueue';
 import { createSuperjsonSerializer, SafeSerializer } from './serializer';
@@ -46,6 +47,15 @@ import {
   type TaskHandle,
 } from './taskHandle';
 import { TaskRegistry } from './taskRegistry';
+import {
+  sleepingTaskDefinition,
+  SleepingTasks,
+  type SleepingTask,
+  type SleepingTaskOptions,
+  type SleepingTaskWakeup,
+  type SleepingTaskWakeupResult,
+  type WakeupOptions,
+} from './sleepingTasks';
 import type {
   AnyDurableTask,
   EnqueueOptions,
@@ -60,7 +70,7 @@ import { DurableOptionsError, type ResolvedRunOptions } from './options';
 /** A registered task as APIs list it. */
 export interface RegisteredTaskInfo extends ResolvedRunOptions {
   id: string;
-  kind: 'task' | 'parentTask';
+  kind: 'task' | 'parentTask' | 'sleepingTask';
   finalizeTaskId: string | null;
 }
 import { resolveExecutorOptions, type DurableExecutorOptions } from './executorOptions';
@@ -74,10 +84,12 @@ export class DurableExecutor {
   private readonly logger: Logger;
   private readonly options: ReturnType<typeof resolveExecutorOptions>;
   private readonly closer: Closer;
+  private readonly sleeping: SleepingTasks;
   private readonly scheduler: RunScheduler;
   private readonly maintenance: MaintenanceLoop;
   private readonly leadership: WakeLeadership;
   private readonly heartbeat: HeartbeatWriter;
+  private readonly retention: RetentionLoop;
   private readonly enqueuer: Enqueuer;
   private readonly writes: WriteQueue;
   /** Reads for handles: many concurrent waits cost one storage call. */
@@ -121,8 +133,19 @@ export class DurableExecutor {
           executionId,
           { signal },
         ),
+      registerSleeping: (rows) => this.sleeping.register(rows),
     };
     this.closer = new Closer(storage, deps, this.events, this.logger);
+    this.sleeping = new SleepingTasks({
+      storage,
+      registry: this.registry,
+      serializer: this.serializer,
+      closer: this.closer,
+      events: this.events,
+      logger: this.logger,
+      maxOutputBytes: this.options.maxSerializedOutputDataSize,
+      onDeadline: (at) => this.maintenance.scheduleDeadline(at),
+    });
     this.writes = new WriteQueue(storage, this.options.expireMs, this.logger);
     this.scheduler = new RunScheduler(
       storage,
@@ -141,6 +164,7 @@ export class DurableExecutor {
       this.registry,
       this.scheduler,
       this.closer,
+      this.sleeping,
       this.events,
       this.logger,
       {
@@ -169,6 +193,11 @@ export class DurableExecutor {
       this.leadership.reconsider();
       this.heartbeat.maybeBeat();
     };
+    this.retention = new RetentionLoop(storage, this.logger, {
+      retentionMs: this.options.retentionMs,
+      intervalMs: this.options.retentionIntervalMs,
+      batchSize: this.options.retentionBatchSize,
+    });
     this.enqueuer = new Enqueuer({
       storage,
       writes: this.writes,
@@ -179,6 +208,7 @@ export class DurableExecutor {
       events: this.events,
       wakeup: this.scheduler.wakeup,
       dueTimer: this.scheduler.dueTimer,
+      registerSleeping: deps.registerSleeping,
     });
     this.reads = new Batcher(async (ids) => {
       const rows = new Map((await storage.getExecutions(ids)).map((r) => [r.executionId, r]));
@@ -216,6 +246,46 @@ export class DurableExecutor {
       standardSchemaValidator(schema),
       this.assertOpen,
     );
+  }
+
+  /**
+   * Defines a sleeping task: its execution runs no code; its input is a unique id (a string of
+   * at most 255 characters), and it waits (`waiting_for_event`) until
+   * `wakeupSleepingTaskExecution` finishes it, or `timeoutMs` passes (`timed_out`).
+   */
+  sleepingTask<TOutput = unknown>(options: SleepingTaskOptions): SleepingTask<TOutput> {
+    this.assertOpen();
+    const definition = sleepingTaskDefinition(options);
+    this.registry.register(definition);
+    return { id: definition.id, sleeping: true };
+  }
+
+  /**
+   * Finishes the execution of `task` waiting for `uniqueId`, exactly once across every
+   * executor on the store: completed with `output`, or failed with `error`. One that arrives
+   * before the execution exists is kept (`ttlMs`, 24 h by default) and applied when it is
+   * enqueued; a second wakeup for the id changes nothing and returns the first one's outcome.
+   * Throws `DurableWakeupRefusedError` when the execution already finished otherwise (timed
+   * out, cancelled).
+   */
+  wakeupSleepingTaskExecution<TOutput>(
+    task: SleepingTask<TOutput>,
+    uniqueId: string,
+    wakeup: SleepingTaskWakeup<TOutput>,
+    options?: WakeupOptions,
+  ): Promise<SleepingTaskWakeupResult<TOutput>> {
+    return this.wakeupSleepingTaskExecutionById(task.id, uniqueId, wakeup, options);
+  }
+
+  /** `wakeupSleepingTaskExecution` by task id, with an untyped output. For APIs. */
+  wakeupSleepingTaskExecutionById<TOutput = unknown>(
+    taskId: string,
+    uniqueId: string,
+    wakeup: SleepingTaskWakeup<TOutput>,
+    options?: WakeupOptions,
+  ): Promise<SleepingTaskWakeupResult<TOutput>> {
+    this.assertOpen();
+    return this.sleeping.wakeup(taskId, uniqueId, wakeup, options);
   }
 
   /** A task that runs `tasks` one after another, each output feeding the next input. */
@@ -447,6 +517,12 @@ export class DurableExecutor {
     this.maintenance.start();
     this.leadership.start();
     this.heartbeat.start();
+    this.retention.start();
+  }
+
+  /** The retention in force (null: finished executions are kept), and what this executor pruned. */
+  getRetention(): { retentionMs: number | null; prunedByThisExecutor: number } {
+    return { retentionMs: this.options.retentionMs, prunedByThisExecutor: this.retention.pruned };
   }
 
   /**
@@ -466,6 +542,7 @@ export class DurableExecutor {
     await this.scheduler.stop(timeoutMs);
     await this.maintenance.stop();
     await this.heartbeat.stop();
+    await this.retention.stop();
     this.unsubscribeStorage?.();
     this.unsubscribeStorage = null;
   }

@@ -31,6 +31,15 @@ export interface DurableExecutorOptions {
   version?: string;
   /** How often a started executor records its heartbeat. @default 5000 */
   heartbeatIntervalMs?: number;
+  /**
+   * Finished trees older than this are pruned in the background (by one executor at a time,
+   * where the store supports it); null keeps everything. @default null
+   */
+  retentionMs?: number | null;
+  /** How often the retention pass runs. @default 60_000 */
+  retentionIntervalMs?: number;
+  /** Roots deleted per retention batch. @default 500 */
+  retentionBatchSize?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -49,6 +58,9 @@ export function resolveExecutorOptions(options: DurableExecutorOptions) {
     waitPollingIntervalMs: options.waitPollingIntervalMs ?? 1000,
     version: options.version ?? 'unknown',
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5000,
+    retentionMs: options.retentionMs ?? null,
+    retentionIntervalMs: options.retentionIntervalMs ?? 60_000,
+    retentionBatchSize: options.retentionBatchSize ?? 500,
   };
   requireInteger('expireMs', resolved.expireMs, 0);
   requireInteger(
@@ -64,6 +76,9 @@ export function resolveExecutorOptions(options: DurableExecutorOptions) {
   requireInteger('maxChildrenPerParent', resolved.maxChildrenPerParent, 1);
   requireInteger('waitPollingIntervalMs', resolved.waitPollingIntervalMs, 1);
   requireInteger('heartbeatIntervalMs', resolved.heartbeatIntervalMs, 1);
+  if (resolved.retentionMs !== null) requireInteger('retentionMs', resolved.retentionMs, 1);
+  requireInteger('retentionIntervalMs', resolved.retentionIntervalMs, 1);
+  requireInteger('retentionBatchSize', resolved.retentionBatchSize, 1);
   return {
     ...resolved,
     maxInputBytes: resolved.maxSerializedInputDataSize,

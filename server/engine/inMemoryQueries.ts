@@ -12,7 +12,8 @@ import { isFinishedStatus } from './types';
 import { storedValueMatches } from './valuePath';
 
 export class InMemoryQueries {
-  private readonly insertionOrder: string[] = [];
+  private insertionOrder: string[] = [];
+  private removedSinceCompaction = 0;
   private readonly treeByRoot = new Map<string, string[]>();
 
   constructor(private readonly rows: ReadonlyMap<string, ExecutionRow>) {}
@@ -23,6 +24,16 @@ export class InMemoryQueries {
       const tree = this.treeByRoot.get(row.rootExecutionId) ?? [];
       tree.push(row.executionId);
       this.treeByRoot.set(row.rootExecutionId, tree);
+    }
+  }
+
+  /** A tree was deleted (retention): forget its index entries. */
+  removedTree(rootExecutionId: string, memberCount: number): void {
+    this.treeByRoot.delete(rootExecutionId);
+    this.removedSinceCompaction += memberCount;
+    if (this.removedSinceCompaction * 2 > this.insertionOrder.length) {
+      this.insertionOrder = this.insertionOrder.filter((id) => this.rows.has(id));
+      this.removedSinceCompaction = 0;
     }
   }
 

@@ -8,6 +8,7 @@ import type { DurableExecutionErrorStorageValue } from './errors';
 import { InMemoryQueries } from './inMemoryQueries';
 import { ReadyQueue, type ReadyEntry } from './readyQueue';
 import type { ExecutionRow, NewExecutionRow } from './storage';
+import { isFinishedStatus } from './types';
 
 export class InMemoryRows {
   private readonly byId = new Map<string, ExecutionRow>();
@@ -19,6 +20,8 @@ export class InMemoryRows {
   private readonly toClose = new Set<string>();
   /** Parents whose children all completed, waiting for advanceParent. */
   private readonly readyToAdvance = new Set<string>();
+  /** Sleeping rows, for their deadlines. */
+  private readonly sleeping = new Set<string>();
   /** Insertion order, for newest-first listing; trees by root for the dashboard. */
   readonly queries = new InMemoryQueries(this.byId);
 
@@ -104,12 +107,12 @@ export class InMemoryRows {
 
   /** Inserts a new ready row; `linkedExecutionId` for a child whose key another one holds. */
   insert(newRow: NewExecutionRow, linkedExecutionId: string | null = null): void {
-    const { idempotencyExpiresAt: _expiry, ...fields } = copy(newRow);
+    const { idempotencyExpiresAt: _expiry, waitsForEvent, ...fields } = copy(newRow);
     const row: ExecutionRow = {
       ...fields,
       traceContext: newRow.traceContext ?? null,
       linkedExecutionId,
-      status: 'ready',
+      status: waitsForEvent ? 'waiting_for_event' : 'ready',
       runOutput: null,
       output: null,
       error: null,
@@ -117,7 +120,7 @@ export class InMemoryRows {
       recoveryAttempts: 0,
       startedAt: null,
       finishedAt: null,
-      expiresAt: null,
+      expiresAt: waitsForEvent ? newRow.createdAt + newRow.timeoutMs : null,
       leaseToken: 0,
       childrenCount: 0,
       finishedChildrenCount: 0,
@@ -135,7 +138,42 @@ export class InMemoryRows {
       siblings[row.indexInParent] = row.executionId;
       this.childrenByParent.set(row.parentExecutionId, siblings);
     }
-    this.readyQueue.push(row);
+    if (waitsForEvent) this.sleeping.add(row.executionId);
+    else this.readyQueue.push(row);
+  }
+
+  /** Ids of `waiting_for_event` rows (some may have finished since: check their status). */
+  sleepingIds(): string[] {
+    const ids: string[] = [];
+    for (const id of this.sleeping) {
+      if (this.byId.get(id)?.status === 'waiting_for_event') ids.push(id);
+      else this.sleeping.delete(id);
+    }
+    return ids;
+  }
+
+  /**
+   * Deletes up to `limit` whole finished trees whose root finished before `olderThan`, none
+   * with an active member or a pending follow-up. Returns the number of rows deleted.
+   */
+  pruneFinishedTrees(olderThan: number, limit: number): number {
+    let trees = 0;
+    let deleted = 0;
+    for (const root of this.byId.values()) {
+      if (trees >= limit) break;
+      if (root.parentExecutionId !== null || root.finishedAt === null) continue;
+      if (root.finishedAt >= olderThan || root.closeStatus === 'ready') continue;
+      const members = this.queries.tree(root.executionId);
+      if (members.some((m) => !isFinishedStatus(m.status) || m.closeStatus === 'ready')) continue;
+      for (const member of members) {
+        this.byId.delete(member.executionId);
+        this.childrenByParent.delete(member.executionId);
+      }
+      this.queries.removedTree(root.executionId, members.length);
+      trees += 1;
+      deleted += members.length;
+    }
+    return deleted;
   }
 
   /** Marks a row finished; a root with no children has nothing to follow up. */

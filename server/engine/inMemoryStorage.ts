@@ -10,6 +10,14 @@ import type { DurableExecutionErrorStorageValue } from './errors';
 import { copy, InMemoryRows } from './inMemoryRows';
 import { InMemoryFlow } from './inMemoryFlow';
 import { InMemoryRuns } from './inMemoryRuns';
+import { InMemorySleeping } from './inMemorySleeping';
+import type {
+  SleepingExecutionRef,
+  SleepingTimeoutRequest,
+  SleepingTimeoutResult,
+  WakeupRequest,
+  WakeupResult,
+} from './sleepingTypes';
 import { advanceParent, cancelSubtree, closeExecution } from './inMemoryTree';
 import { DurableOptionsError } from './options';
 import type {
@@ -48,6 +56,8 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
   private readonly rows = new InMemoryRows();
   private readonly flow = new InMemoryFlow(this.rows);
   private readonly runs = new InMemoryRuns(this.rows, this.flow);
+  private readonly sleeping = new InMemorySleeping(this.rows);
+  private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
   private readonly listeners = new Set<(notification: StorageNotification) => void>();
   private readonly heartbeats = new Map<string, ExecutorHeartbeat>();
 
@@ -175,6 +185,64 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
     if (result.requeuedExecutionIds.length > 0) this.notify({ type: 'work_ready' });
     this.notify({ type: 'finished', executionIds: result.failedExecutionIds });
     return Promise.resolve(result);
+  }
+
+  registerSleepingExecutions(refs: SleepingExecutionRef[], now: number): Promise<ExecutionRow[]> {
+    const finished = this.sleeping.register(refs, now).map(copy);
+    this.notifyFinished(finished);
+    return Promise.resolve(finished);
+  }
+
+  wakeupSleepingExecution(request: WakeupRequest): Promise<WakeupResult> {
+    const result = this.sleeping.wakeup(request);
+    if (result.kind !== 'applied') return Promise.resolve(copy(result));
+    const execution = copy(result.execution);
+    this.notifyFinished([execution]);
+    return Promise.resolve({ kind: 'applied', execution });
+  }
+
+  timeOutSleepingExecutions(request: SleepingTimeoutRequest): Promise<SleepingTimeoutResult> {
+    const result = this.sleeping.timeOut(request);
+    this.notify({ type: 'finished', executionIds: result.timedOutExecutionIds });
+    return Promise.resolve(result);
+  }
+
+  listUnregisteredSleepingExecutions(limit: number): Promise<ExecutionRow[]> {
+    return Promise.resolve(this.sleeping.listUnregistered(limit).map(copy));
+  }
+
+  acquireMaintenanceLease({
+    name,
+    owner,
+    now,
+    ttlMs,
+  }: {
+    name: string;
+    owner: string;
+    now: number;
+    ttlMs: number;
+  }): Promise<boolean> {
+    const lease = this.leases.get(name);
+    if (lease && lease.owner !== owner && lease.expiresAt > now) return Promise.resolve(false);
+    this.leases.set(name, { owner, expiresAt: now + ttlMs });
+    return Promise.resolve(true);
+  }
+
+  pruneFinishedTreesBatch({
+    olderThan,
+    limit,
+    now,
+  }: {
+    olderThan: number;
+    limit: number;
+    now: number;
+  }): Promise<number> {
+    this.sleeping.purgeExpired(now);
+    return Promise.resolve(this.rows.pruneFinishedTrees(olderThan, limit));
+  }
+
+  private notifyFinished(rows: ExecutionRow[]): void {
+    this.notify({ type: 'finished', executionIds: rows.map((row) => row.executionId), rows });
   }
 
   listExecutionsToClose(limit: number): Promise<string[]> {

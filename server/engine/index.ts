@@ -24,6 +24,7 @@ export {
   type BulkOperationState,
   type BulkTarget,
 } from './bulkOperations';
+export { parseRetention, RETENTION_LEASE, type RetentionStorage } from './retention';
 export {
   isUnreadableValue,
   UNREADABLE_TEXT_MAX_CHARS,
@@ -36,12 +37,31 @@ export {
   DurableExecutionCancelledError,
   DurableExecutorShutdownError,
   DurableExecutionNotFoundError,
+  DurableWakeupRefusedError,
   toErrorStorageValue,
   type DurableExecutionErrorStorageValue,
   type DurableExecutionErrorType,
 } from './errors';
 export { DurableOptionsError } from './options';
 export { parseValuePath, validateValuePath } from './valuePath';
+export type {
+  SleepingTask,
+  SleepingTaskOptions,
+  SleepingTaskWakeup,
+  SleepingTaskWakeupResult,
+  WakeupOptions,
+} from './sleepingTasks';
+export {
+  DEFAULT_WAKEUP_TTL_MS,
+  MAX_UNIQUE_ID_LENGTH,
+  SLEEPING_TIMED_OUT_ERROR,
+  type SleepingExecutionRef,
+  type SleepingTimeoutRequest,
+  type SleepingTimeoutResult,
+  type StoredWakeupOutcome,
+  type WakeupRequest,
+  type WakeupResult,
+} from './sleepingTypes';
 export {
   createCancelSignal,
   createTimeoutCancelSignal,

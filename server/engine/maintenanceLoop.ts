@@ -8,9 +8,10 @@ import type { Closer } from './closer';
 import type { ExecutorEvents } from './events';
 import type { Logger } from './logger';
 import type { RunScheduler } from './runScheduler';
+import type { SleepingTasks } from './sleepingTasks';
 import { EXECUTOR_LOST_ERROR, type DurableStorage } from './storage';
 import type { TaskRegistry } from './taskRegistry';
-import { Wakeup } from './wakeup';
+import { EarliestTimer, Wakeup } from './wakeup';
 
 export interface MaintenanceOptions {
   backstopPollMs: number;
@@ -20,6 +21,8 @@ export interface MaintenanceOptions {
 
 export class MaintenanceLoop {
   private readonly wakeup = new Wakeup();
+  /** The next sleeping execution's deadline: time it out then, not at the next poll. */
+  private readonly deadlineTimer = new EarliestTimer(() => this.wakeup.wake());
   private stopping = false;
   private loop: Promise<void> | null = null;
   /** Runs first in every tick (the wake-group election retries there). */
@@ -30,6 +33,7 @@ export class MaintenanceLoop {
     private readonly registry: TaskRegistry,
     private readonly scheduler: RunScheduler,
     private readonly closer: Closer,
+    private readonly sleeping: SleepingTasks,
     private readonly events: ExecutorEvents,
     private readonly logger: Logger,
     private readonly options: MaintenanceOptions,
@@ -43,6 +47,7 @@ export class MaintenanceLoop {
     this.stopping = true;
     this.wakeup.wake();
     await this.loop;
+    this.deadlineTimer.dispose();
   }
 
   private async run(): Promise<void> {
@@ -63,6 +68,7 @@ export class MaintenanceLoop {
     await this.step('advancing parents', () => this.advancePending());
     await this.step('checking running executions', () => this.abortLostRuns());
     await this.step('scheduling due work', () => this.scheduleNextDue());
+    await this.step('sleeping executions', () => this.maintainSleeping());
   }
 
   private async step(name: string, fn: () => Promise<void>): Promise<void> {
@@ -110,6 +116,16 @@ export class MaintenanceLoop {
     if (running.length === 0) return;
     const lost = await this.storage.findLostRunningExecutions(running);
     if (lost.length > 0) this.scheduler.abort(lost);
+  }
+
+  /** A sleeping execution's deadline: the loop runs then to time it out. */
+  scheduleDeadline(at: number): void {
+    if (!this.stopping) this.deadlineTimer.schedule(at);
+  }
+
+  private async maintainSleeping(): Promise<void> {
+    const nextDeadlineAt = await this.sleeping.maintain(this.options.batchSize);
+    if (nextDeadlineAt !== null) this.deadlineTimer.schedule(nextDeadlineAt);
   }
 
   private async scheduleNextDue(): Promise<void> {

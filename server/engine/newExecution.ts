@@ -71,5 +71,6 @@ export async function buildNewExecution(
     ...flow,
     ...keys,
     traceContext,
+    ...(definition.kind === 'sleepingTask' ? { waitsForEvent: true } : {}),
   };
 }

@@ -35,6 +35,8 @@ export interface RunDependencies {
   logger: Logger;
   /** The row of `executionId` once finished (for a child linked to another execution). */
   waitForFinished: (executionId: string, signal: AbortSignal) => Promise<ExecutionRow>;
+  /** Registers sleeping rows just inserted (children), applying wakeups that came first. */
+  registerSleeping: (rows: readonly NewExecutionRow[]) => Promise<void>;
 }
 
 export interface RunSignals {

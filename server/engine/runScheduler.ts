@@ -113,6 +113,7 @@ export class RunScheduler {
       this.running.size + this.reserved + this.claimLimitInFlight <
         this.options.maxConcurrentTaskExecutions &&
       row.startAt <= Date.now() &&
+      !row.waitsForEvent &&
       row.concurrencyKey === null &&
       row.rateKey === null &&
       !this.deps.registry.flowLimits().some((limit) => limit.taskId === row.taskId);
@@ -273,7 +274,12 @@ export class RunScheduler {
         return;
       case 'waiting_for_children':
         this.events.emit('updated', { executionIds: [row.executionId] });
-        for (const child of outcome.children) this.dueTimer.schedule(child.startAt);
+        for (const child of outcome.children) {
+          if (!child.waitsForEvent) this.dueTimer.schedule(child.startAt);
+        }
+        if (outcome.children.some((child) => child.waitsForEvent)) {
+          await this.deps.registerSleeping(outcome.children);
+        }
         return;
       case 'waiting_for_finalize':
         this.events.emit('updated', { executionIds: [row.executionId] });

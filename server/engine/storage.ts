@@ -11,6 +11,14 @@ import type {
   TaskExecutionStatus,
 } from './types';
 import type { DurableExecutionErrorStorageValue } from './errors';
+import type {
+  SleepingExecutionRef,
+  SleepingTimeoutRequest,
+  SleepingTimeoutResult,
+  WakeupRequest,
+  WakeupResult,
+} from './sleepingTypes';
+import type { RetentionStorage } from './retention';
 
 /** Stored on a parent that moved to `children_tasks_failed` (details in childrenTasksErrors). */
 export const CHILDREN_TASKS_FAILED_ERROR: DurableExecutionErrorStorageValue = Object.freeze({
@@ -91,6 +99,11 @@ export interface NewExecutionRow extends ExecutionTreePosition {
    * so its attempts' spans join that trace; null or absent when no tracing SDK is registered.
    */
   traceContext?: string | null;
+  /**
+   * A sleeping task's execution: inserted `waiting_for_event` (never claimed, never run) with
+   * its deadline, createdAt + timeoutMs, as expiresAt.
+   */
+  waitsForEvent?: boolean;
 }
 
 /**
@@ -102,7 +115,7 @@ export type CloseStatus = 'idle' | 'ready' | 'closed';
 /** One stored execution (its idempotency key's expiry is kept with the key). Timestamps are epoch milliseconds. */
 export interface ExecutionRow extends Omit<
   NewExecutionRow,
-  'idempotencyExpiresAt' | 'traceContext'
+  'idempotencyExpiresAt' | 'traceContext' | 'waitsForEvent'
 > {
   /** See `NewExecutionRow.traceContext`. */
   traceContext: string | null;
@@ -281,7 +294,7 @@ export interface WriteOutcome {
   applied: (ExecutionRow | null)[];
 }
 
-export interface DurableStorage {
+export interface DurableStorage extends Partial<RetentionStorage> {
   /** One commit (one statement where the database allows) for a batch of writes. */
   write(batch: WriteBatch): Promise<WriteOutcome>;
 
@@ -373,6 +386,27 @@ export interface DurableStorage {
 
   /** Children (not the finalize task) of a parent, by index. */
   getChildren(parentExecutionId: string): Promise<ExecutionRow[]>;
+
+  /**
+   * Registers sleeping executions just inserted (`waiting_for_event`) under their unique ids,
+   * and applies a wakeup that arrived before them (kept until its expiry): those rows finish
+   * here. An execution whose unique id another active execution already waits on fails at
+   * once. Locks each unique id's wakeup row first, as `wakeupSleepingExecution` does, so a
+   * wakeup racing the insert is never missed. Idempotent. Returns the rows it finished.
+   */
+  registerSleepingExecutions(refs: SleepingExecutionRef[], now: number): Promise<ExecutionRow[]>;
+
+  /**
+   * Wakes the execution waiting on `uniqueId` of `taskId` with `outcome`, exactly once (see
+   * `WakeupResult`). With no such execution yet, the wakeup is kept until `now + ttlMs`.
+   */
+  wakeupSleepingExecution(request: WakeupRequest): Promise<WakeupResult>;
+
+  /** `waiting_for_event` rows past their deadline -> `timed_out`; and the next deadline. */
+  timeOutSleepingExecutions(request: SleepingTimeoutRequest): Promise<SleepingTimeoutResult>;
+
+  /** `waiting_for_event` rows not yet registered (a crash between insert and register). */
+  listUnregisteredSleepingExecutions(limit: number): Promise<ExecutionRow[]>;
 
   /**
    * Notifications from other processes (and possibly this one). Optional: stores shared

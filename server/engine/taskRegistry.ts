@@ -29,7 +29,7 @@ export type TaskCodeResult =
 
 export interface TaskDefinition {
   id: string;
-  kind: 'task' | 'parentTask';
+  kind: 'task' | 'parentTask' | 'sleepingTask';
   runOptions: ResolvedRunOptions;
   /** Validates and transforms input; throws a summary of what is wrong. */
   validateInput: InputValidator | null;

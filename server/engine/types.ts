@@ -9,6 +9,7 @@ export const ACTIVE_STATUSES = [
   'running',
   'waiting_for_children_tasks',
   'waiting_for_finalize_task',
+  'waiting_for_event',
 ] as const;
 
 export const FINISHED_STATUSES = [

@@ -169,6 +169,8 @@ export interface NewRowJson {
   /** The execution whose guarded update must succeed for this row to be inserted. */
   owner_execution_id: string | null;
   trace_context: string | null;
+  /** A sleeping task's row: inserted `waiting_for_event`, its deadline as expires_at. */
+  waits_for_event: boolean;
 }
 
 export function toNewRowJson(
@@ -201,6 +203,7 @@ export function toNewRowJson(
     ord,
     owner_execution_id: ownerExecutionId,
     trace_context: row.traceContext ?? null,
+    waits_for_event: row.waitsForEvent === true,
   };
 }
 

@@ -31,6 +31,13 @@ import type {
   WriteBatch,
   WriteOutcome,
 } from '@/server/engine/storage';
+import type {
+  SleepingExecutionRef,
+  SleepingTimeoutRequest,
+  SleepingTimeoutResult,
+  WakeupRequest,
+  WakeupResult,
+} from '@/server/engine/sleepingTypes';
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
 import { anyDue, claimReady, claimsRateLimitedTasks, nextDueAt } from './sql/claims';
@@ -56,6 +63,14 @@ import {
   getFlowUsage,
   listExecutions,
 } from './sql/queries';
+import { acquireLease } from './sql/retention';
+import {
+  listUnregisteredSleeping,
+  purgeExpiredWakeups,
+  registerSleeping,
+  timeOutSleeping,
+  wakeupSleeping,
+} from './sql/sleeping';
 import { appliedRows, planRunResults } from './sql/runResults';
 import type { PrismaStorage, PruneOptions } from './types';
 import { insertIntoAppTransaction, rethrowDuplicate } from './appTransaction';
@@ -227,6 +242,41 @@ export class SqlStorage implements PrismaStorage {
     return result;
   }
 
+  async registerSleepingExecutions(
+    refs: SleepingExecutionRef[],
+    now: number,
+  ): Promise<ExecutionRow[]> {
+    if (refs.length === 0) return [];
+    const rows = await this.db.transaction(() => registerSleeping(this.d, refs, now));
+    return this.announceFinished(rows.map(toExecutionRow));
+  }
+
+  async wakeupSleepingExecution(request: WakeupRequest): Promise<WakeupResult> {
+    const result = await this.db.transaction(() => wakeupSleeping(this.d, request));
+    if (result.kind === 'applied') await this.announceFinished([result.execution]);
+    return result;
+  }
+
+  async timeOutSleepingExecutions(request: SleepingTimeoutRequest): Promise<SleepingTimeoutResult> {
+    const result = await this.db.run(() => timeOutSleeping(this.d, request));
+    await this.backend.announce([{ type: 'finished', executionIds: result.timedOutExecutionIds }]);
+    return result;
+  }
+
+  async listUnregisteredSleepingExecutions(limit: number): Promise<ExecutionRow[]> {
+    const rows = await this.db.run(() => listUnregisteredSleeping(this.d, limit));
+    return rows.map(toExecutionRow);
+  }
+
+  private async announceFinished(rows: ExecutionRow[]): Promise<ExecutionRow[]> {
+    if (rows.length > 0) {
+      await this.backend.announce([
+        { type: 'finished', executionIds: rows.map((row) => row.executionId) },
+      ]);
+    }
+    return rows;
+  }
+
   listExecutionsToClose(limit: number): Promise<string[]> {
     return this.db.run(() => listExecutionsToClose(this.d, limit));
   }
@@ -303,6 +353,29 @@ export class SqlStorage implements PrismaStorage {
       if (count === 0) return deleted;
       deleted += count;
     }
+  }
+
+  acquireMaintenanceLease(request: {
+    name: string;
+    owner: string;
+    now: number;
+    ttlMs: number;
+  }): Promise<boolean> {
+    return this.db.run(() => acquireLease(this.d, request));
+  }
+
+  /** One bounded batch: a short statement each, never a long lock. */
+  async pruneFinishedTreesBatch({
+    olderThan,
+    limit,
+    now,
+  }: {
+    olderThan: number;
+    limit: number;
+    now: number;
+  }): Promise<number> {
+    await this.db.run(() => purgeExpiredWakeups(this.d, now));
+    return this.db.run(() => pruneFinishedTrees(this.d, olderThan, limit));
   }
 
   close(): Promise<void> {

@@ -149,5 +149,18 @@ export function defineDiagnosticTasks(executor: DurableExecutor) {
     finalizeTask: pipelineOutput,
   });
 
-  return { echo, sleep: sleepTask, fail, flaky, fanOut, bestEffort, tenantSleep, pipeline };
+  // A human approval, say: completed or failed from the dashboard (or `executions.wakeup`).
+  const approval = executor.sleepingTask<unknown>({ id: 'approval', timeoutMs: 24 * 60 * 60_000 });
+
+  return {
+    echo,
+    sleep: sleepTask,
+    fail,
+    flaky,
+    fanOut,
+    bestEffort,
+    tenantSleep,
+    pipeline,
+    approval,
+  };
 }

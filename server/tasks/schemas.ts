@@ -43,6 +43,12 @@ export const processFileInput = z.object({
   content: z.string().max(500_000),
 });
 
+export const approvalInput = z
+  .string()
+  .min(1)
+  .max(255)
+  .describe('The unique id its wakeup names (an order id, say)');
+
 /** Every task a client may enqueue, by id. Internal tasks (stages, finalize) are not here. */
 export const taskInputSchemas = {
   echo: echoInput,
@@ -54,6 +60,7 @@ export const taskInputSchemas = {
   tenantSleep: tenantSleepInput,
   pipeline: pipelineInput,
   processFile: processFileInput,
+  approval: approvalInput,
 } as const;
 
 export type CatalogTaskId = keyof typeof taskInputSchemas;
@@ -76,4 +83,6 @@ export const taskDescriptions: Record<CatalogTaskId, string> = {
     'Sleeps; one run per tenant at a time (a concurrency limit per key), 20 starts a minute.',
   pipeline: 'Sequential tasks: normalise, tokenise, count words.',
   processFile: 'Extracts a title and a summary in parallel, then combines them.',
+  approval:
+    'A sleeping task: runs no code, waits up to a day for its wakeup (Complete or Fail on its page).',
 };

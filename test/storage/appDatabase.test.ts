@@ -104,14 +104,18 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
       provider === 'sqlite'
         ? [
             'durably_idempotency_keys',
+            'durably_maintenance_leases',
             'durably_migrations',
             'durably_rate_limit_starts',
+            'durably_sleeping_wakeups',
             'durably_task_executions',
           ]
         : [
             'durably.idempotency_keys',
+            'durably.maintenance_leases',
             'durably.migrations',
             'durably.rate_limit_starts',
+            'durably.sleeping_wakeups',
             'durably.task_executions',
           ],
     );

@@ -62,7 +62,9 @@ export function postgresFixture(): StorageFixture {
     open: async () => {
       const storage = await openStore();
       await withPgClient(database!.url, (client) =>
-        client.query('TRUNCATE durably.task_executions'),
+        client.query(
+          'TRUNCATE durably.task_executions, durably.sleeping_wakeups, durably.maintenance_leases',
+        ),
       );
       return storage;
     },

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { isUnreadableValue, type TaskExecution } from '@/server/engine';
+import { DurableExecutionError, isUnreadableValue, type TaskExecution } from '@/server/engine';
 import { enqueueInputSchema } from '../enqueueInput';
 import { eventBatches } from '../eventBatches';
 import { executionFilterSchema, toExecutionFilter } from '../executionFilter';
@@ -9,6 +9,18 @@ import { toExecutionSummary } from '../executionSummary';
 import { adminProcedure, createTRPCRouter, publicProcedure } from '../trpc';
 
 const executionId = z.string().regex(/^te_[\w-]{24}$/, 'Not an execution id');
+
+/** The task and unique id a sleeping execution waits on. */
+function sleepingTarget(execution: TaskExecution<unknown>): { taskId: string; uniqueId: string } {
+  // A finished one too: the engine answers with the first wakeup's outcome, or refuses.
+  if (typeof execution.runInput !== 'string') {
+    throw new TRPCError({
+      code: 'BAD_REQUEST',
+      message: `Execution ${execution.executionId} of task ${execution.taskId} is not a sleeping task's`,
+    });
+  }
+  return { taskId: execution.taskId, uniqueId: execution.runInput };
+}
 
 function orNotFound<T>(value: T | null, id: string): T {
   if (value === null)
@@ -62,6 +74,48 @@ export const executionsRouter = createTRPCRouter({
     return { executionId: input.executionId };
   }),
 
+  /**
+   * Wakes a sleeping execution (`waiting_for_event`): completes it with `output`, or fails it
+   * with `message`. By execution id, or by task and unique id (kept when it comes first).
+   */
+  wakeup: adminProcedure
+    .input(
+      z.object({
+        target: z.union([
+          z.object({ executionId }),
+          z.object({ taskId: z.string().min(1).max(255), uniqueId: z.string().min(1).max(255) }),
+        ]),
+        outcome: z.discriminatedUnion('status', [
+          z.object({ status: z.literal('completed'), output: z.unknown() }),
+          z.object({ status: z.literal('failed'), message: z.string().min(1).max(10_000) }),
+        ]),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const { executor } = await ctx.getDurably();
+      const { taskId, uniqueId } =
+        'executionId' in input.target
+          ? sleepingTarget(
+              orNotFound(
+                await executor.getExecution(input.target.executionId),
+                input.target.executionId,
+              ),
+            )
+          : input.target;
+      const result = await executor.wakeupSleepingTaskExecutionById(
+        taskId,
+        uniqueId,
+        input.outcome.status === 'completed'
+          ? { status: 'completed', output: input.outcome.output }
+          : { status: 'failed', error: new DurableExecutionError(input.outcome.message, false) },
+      );
+      return result.kind === 'applied'
+        ? { kind: result.kind, executionId: result.execution.executionId }
+        : result.kind === 'kept'
+          ? { kind: result.kind, expiresAt: result.expiresAt }
+          : { kind: result.kind, executionId: result.executionId ?? null };
+    }),
+
   rerun: adminProcedure.input(z.object({ executionId })).mutation(async ({ ctx, input }) => {
     const { executor } = await ctx.getDurably();
     const execution = orNotFound(await executor.getExecution(input.executionId), input.executionId);
@@ -105,6 +159,12 @@ export const executionsRouter = createTRPCRouter({
         message: `Execution ${input.executionId} not found`,
       });
     return { rootExecutionId: root.executionId, nodes: nodes.map(toExecutionSummary) };
+  }),
+
+  /** The retention in force: finished trees older than `retentionMs` are pruned (null: kept). */
+  retention: publicProcedure.query(async ({ ctx }) => {
+    const { executor } = await ctx.getDurably();
+    return executor.getRetention();
   }),
 
   stats: publicProcedure.query(async ({ ctx }) => {

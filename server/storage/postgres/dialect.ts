@@ -43,6 +43,8 @@ export function postgresDialect(schema: string = DEFAULT_SCHEMA): PostgresDialec
     idempotencyKeys: raw(`"${schema}"."idempotency_keys"`),
     rateLimitStarts: raw(`"${schema}"."rate_limit_starts"`),
     executors: raw(`"${schema}"."executors"`),
+    wakeups: raw(`"${schema}"."sleeping_wakeups"`),
+    leases: raw(`"${schema}"."maintenance_leases"`),
     // A sequence, not MAX(ready_seq) + n, which concurrent transactions would race on.
     readySeq: () => raw(`nextval('${readySeqName}')`),
     inList: (column, values) => sql`${column} = ANY(CAST(${[...values]} AS text[]))`,

@@ -31,6 +31,10 @@ export interface Dialect {
   readonly rateLimitStarts: Sql;
   /** Executors' heartbeats (./heartbeats.ts). */
   readonly executors: Sql;
+  /** Sleeping tasks' wakeups by task and unique id (./sleeping.ts). */
+  readonly wakeups: Sql;
+  /** Leases of background maintenance one executor does at a time (./retention.ts). */
+  readonly leases: Sql;
   /**
    * The ready-order value of a row becoming ready in this statement; `ordinal` (1-based, in
    * the statement's order) keeps FIFO order among the rows of one statement.

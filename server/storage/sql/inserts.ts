@@ -31,6 +31,7 @@ export const NEW_ROW_FIELDS: Fields = [
   ['ord', 'integer'],
   ['owner_execution_id', 'text'],
   ['trace_context', 'text'],
+  ['waits_for_event', 'boolean'],
 ];
 
 /** Rows inserted already claimed, for the executor that enqueued them. */
@@ -51,13 +52,16 @@ export function insertRowsSql(
   linked: Sql = sql`r.linked_execution_id`,
   claim?: InsertClaim,
 ): Sql {
-  const status = claim ? sql`'running'` : sql`'ready'`;
+  // A sleeping task's row waits for its wakeup until its deadline; it is never claimed.
+  const status = claim
+    ? sql`'running'`
+    : sql`CASE WHEN r.waits_for_event THEN 'waiting_for_event' ELSE 'ready' END`;
   const leaseToken = claim ? 1 : 0;
   const updatedAt = claim ? bigint(claim.now) : sql`r.created_at`;
   const startedAt = claim ? bigint(claim.now) : sql`NULL`;
   const expiresAt = claim
     ? sql`${bigint(claim.now)} + r.timeout_ms + ${bigint(claim.expireMs)}`
-    : sql`NULL`;
+    : sql`CASE WHEN r.waits_for_event THEN r.created_at + r.timeout_ms END`;
   return sql`
     INSERT INTO ${d.executions} ${INSERT_COLUMNS}
     SELECT r.execution_id, r.task_id, ${status}, r.run_input, r.root_task_id, r.root_execution_id,

@@ -23,6 +23,8 @@ export const sqliteDialect: Dialect = {
   idempotencyKeys: sqliteTable('idempotency_keys'),
   rateLimitStarts: sqliteTable('rate_limit_starts'),
   executors: sqliteTable('executors'),
+  wakeups: sqliteTable('sleeping_wakeups'),
+  leases: sqliteTable('maintenance_leases'),
   // The largest rowid, read off the table's own b-tree (no index of ready_seq to keep up): a
   // new row's ready_seq is its rowid, and a row ready again ranks after every row inserted
   // before it (ties with later inserts go to the older rowid, the one ready first).

@@ -25,7 +25,9 @@ import { describeReferenceApi } from './referenceApi';
 import { describeRetries } from './retries';
 import { describeScheduling } from './scheduling';
 import { describeSequential } from './sequential';
+import { describeRetention } from './retention';
 import { describeShutdown } from './shutdown';
+import { describeSleepingTasks } from './sleepingTasks';
 import { describeTimeouts } from './timeouts';
 import { describeTrees } from './trees';
 import { describeValidation } from './validation';
@@ -58,6 +60,8 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeHandles(factory);
     describeLimits(factory);
     describeWakeups(factory);
+    describeSleepingTasks(factory);
+    describeRetention(factory);
     describeShutdown(factory);
     describeHeartbeats(factory);
     describeMetrics(factory);

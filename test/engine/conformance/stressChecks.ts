@@ -128,6 +128,7 @@ export function checkTree(
     case 'running':
     case 'waiting_for_children_tasks':
     case 'waiting_for_finalize_task':
+    case 'waiting_for_event':
       return [...problems, `the parent is still ${parent.status}`];
   }
 }
