@@ -103,6 +103,7 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
     expect(durablyTables.sort()).toEqual(
       provider === 'sqlite'
         ? [
+            'durably_executors',
             'durably_idempotency_keys',
             'durably_maintenance_leases',
             'durably_migrations',
@@ -111,6 +112,7 @@ describe.each(['sqlite', 'postgres'] as const)('Durably in the app database: %s'
             'durably_task_executions',
           ]
         : [
+            'durably.executors',
             'durably.idempotency_keys',
             'durably.maintenance_leases',
             'durably.migrations',
