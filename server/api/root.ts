@@ -1,6 +1,7 @@
 /** The API: one router per domain. */
 import { authRouter } from './routers/auth';
 import { executionsRouter } from './routers/executions';
+import { taskProceduresRouter } from './routers/taskProcedures';
 import { tasksRouter } from './routers/tasks';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
@@ -8,6 +9,8 @@ export const appRouter = createTRPCRouter({
   auth: authRouter,
   tasks: tasksRouter,
   executions: executionsRouter,
+  /** Typed procedures per catalog task: `task.<id>.enqueue / enqueueMany / get / wait / cancel`. */
+  task: taskProceduresRouter,
 });
 
 export type AppRouter = typeof appRouter;

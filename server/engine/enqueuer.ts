@@ -56,6 +56,7 @@ export class Enqueuer {
     taskId: string,
     items: readonly EnqueueItem[],
     tx: ExternalTransaction | undefined,
+    { validated = false, owner = null }: { validated?: boolean; owner?: string | null } = {},
   ): Promise<InsertedExecution[]> {
     const definition = this.deps.registry.get(taskId);
     const now = Date.now();
@@ -67,6 +68,8 @@ export class Enqueuer {
           options,
           position: ROOT_POSITION,
           now,
+          validated,
+          owner,
         }),
       ),
     );

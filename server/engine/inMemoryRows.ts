@@ -108,6 +108,7 @@ export class InMemoryRows {
     const row: ExecutionRow = {
       ...fields,
       linkedExecutionId,
+      progress: null,
       status: 'ready',
       runOutput: null,
       output: null,

@@ -36,28 +36,41 @@ export interface NewExecutionRequest {
   now: number;
   /** The parent's priority, which a child and a finalize task take unless they set one. */
   inheritedPriority?: number;
+  /** The input was validated (and transformed) before: a rerun of a stored input. */
+  validated?: boolean;
+  owner?: string | null;
 }
 
 export async function buildNewExecution(
   serializer: SafeSerializer,
   maxInputBytes: number,
-  { definition, input, options, position, now, inheritedPriority = 0 }: NewExecutionRequest,
+  {
+    definition,
+    input,
+    options,
+    position,
+    now,
+    inheritedPriority = 0,
+    validated = false,
+    owner = null,
+  }: NewExecutionRequest,
 ): Promise<NewExecutionRow> {
   const runOptions = resolveEnqueueOptions(definition.runOptions, options, definition.id);
   const flow = resolveEnqueueFlow(options, inheritedPriority, now, definition.id);
-  const validated = await validateTaskInput(definition, input);
-  const keys = flowKeysOf(definition.flow, validated, definition.id);
+  const runInput = validated ? input : await validateTaskInput(definition, input);
+  const keys = flowKeysOf(definition.flow, runInput, definition.id);
   return {
     ...position,
     executionId: newExecutionId(),
     taskId: definition.id,
-    runInput: serializer.serialize(validated, maxInputBytes, `Input of task ${definition.id}`),
+    runInput: serializer.serialize(runInput, maxInputBytes, `Input of task ${definition.id}`),
     retryOptions: runOptions.retryOptions,
     sleepMsBeforeRun: runOptions.sleepMsBeforeRun,
     timeoutMs: runOptions.timeoutMs,
     startAt: now + runOptions.sleepMsBeforeRun,
     createdAt: now,
     onChildFailure: definition.onChildFailure,
+    owner,
     ...flow,
     ...keys,
   };

@@ -15,6 +15,7 @@ import {
 } from './errors';
 import type { Logger } from './logger';
 import { buildNewExecution, childPosition } from './newExecution';
+import type { ProgressReporter } from './progress';
 import { retryDelayMs } from './options';
 import type { SafeSerializer } from './serializer';
 import type { ExecutionRow, NewExecutionRow, RunOutcome } from './storage';
@@ -35,6 +36,8 @@ export interface RunDependencies {
   logger: Logger;
   /** The row of `executionId` once finished (for a child linked to another execution). */
   waitForFinished: (executionId: string, signal: AbortSignal) => Promise<ExecutionRow>;
+  /** Coalesced writes of `ctx.progress`. */
+  progress: ProgressReporter;
 }
 
 export interface RunSignals {
@@ -67,6 +70,7 @@ export async function runExecution(
         ...(attempt > 0 && row.error ? { prevError: row.error } : {}),
         cancelSignal,
         shutdownSignal: signals.shutdownSignal,
+        progress: deps.progress.reporter(row),
       },
       input,
     );
@@ -82,6 +86,8 @@ export async function runExecution(
     return failureOutcome(row, error);
   } finally {
     clearTimeout(timer);
+    // The last reported progress is stored before the result.
+    await deps.progress.flush(row.executionId);
   }
 }
 
@@ -187,6 +193,7 @@ async function buildChildren(
         position: childPosition(parent, index),
         now,
         inheritedPriority: parent.priority,
+        owner: parent.owner,
       }),
     ),
   );
@@ -206,6 +213,7 @@ export function buildFinalize(
     position: childPosition(parent, -1),
     now: Date.now(),
     inheritedPriority: parent.priority,
+    owner: parent.owner,
   });
 }
 

@@ -61,6 +61,8 @@ export interface DbExecutionRow {
   rate_key: string | null;
   idempotency_key: string | null;
   linked_execution_id: string | null;
+  owner: string | null;
+  progress: string | null;
 }
 
 export function toNumber(value: DbInt): number {
@@ -122,6 +124,8 @@ export function toExecutionRow(row: DbExecutionRow): ExecutionRow {
     rateKey: row.rate_key,
     idempotencyKey: row.idempotency_key,
     linkedExecutionId: row.linked_execution_id,
+    owner: row.owner,
+    progress: row.progress,
   };
 }
 
@@ -166,6 +170,8 @@ export interface NewRowJson {
   ord: number;
   /** The execution whose guarded update must succeed for this row to be inserted. */
   owner_execution_id: string | null;
+  /** Who the execution belongs to (the access policy's owner). */
+  owner: string | null;
 }
 
 export function toNewRowJson(
@@ -197,6 +203,7 @@ export function toNewRowJson(
     linked_execution_id: null,
     ord,
     owner_execution_id: ownerExecutionId,
+    owner: row.owner,
   };
 }
 

@@ -19,6 +19,7 @@ import type {
   InsertOptions,
   NewExecutionRow,
   ParentAdvance,
+  ProgressUpdate,
   RecoverRequest,
   RecoverResult,
   RunResult,
@@ -28,6 +29,7 @@ import type {
 } from '@/server/engine/storage';
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
+import { updateProgress } from './sql/progress';
 import { claimReady, claimsRateLimitedTasks, nextDueAt } from './sql/claims';
 import { closeExecution, completedChildrenResults } from './sql/closes';
 import type { Dialect, DialectStatements, SqlDriver } from './sql/dialect';
@@ -122,6 +124,11 @@ export class SqlStorage implements PrismaStorage {
       claimed: written.claimed.map(toExecutionRow),
       applied: appliedRows(results, applied),
     };
+  }
+
+  updateProgress(updates: readonly ProgressUpdate[], _now: number): Promise<string[]> {
+    if (updates.length === 0) return Promise.resolve([]);
+    return this.db.run(() => updateProgress(this.d, updates));
   }
 
   async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {

@@ -30,6 +30,7 @@ export const NEW_ROW_FIELDS: Fields = [
   ['linked_execution_id', 'text'],
   ['ord', 'integer'],
   ['owner_execution_id', 'text'],
+  ['owner', 'text'],
 ];
 
 /** Rows inserted already claimed, for the executor that enqueued them. */
@@ -64,7 +65,7 @@ export function insertRowsSql(
       r.retry_options, r.sleep_ms_before_run, r.timeout_ms, 0, 0, r.start_at,
       ${d.readySeq(sql`r.ord`)}, ${raw(String(leaseToken))}, 0, 0, 'idle', r.created_at, ${updatedAt},
       r.on_child_failure, r.priority, r.concurrency_key, r.rate_key, r.idempotency_key, ${linked},
-      ${startedAt}, ${expiresAt}
+      ${startedAt}, ${expiresAt}, r.owner
     FROM ${d.jsonRecords(JSON.stringify(rows), 'r', NEW_ROW_FIELDS)}
     WHERE ${where}
     ORDER BY r.ord`;
