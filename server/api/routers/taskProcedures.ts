@@ -48,7 +48,8 @@ export function taskRouter<T extends AnyCatalogTask>(task: T) {
   const enqueueOwner = (ctx: ApiContext): string | null => {
     const caller = callerOf(ctx);
     authorizeTask(caller, task.access, { action: 'enqueue', owner: caller.owner });
-    return ownerForEnqueue(ctx, caller);
+    // Only tasks open to non-admins tie executions to their callers.
+    return task.access === 'admin' ? null : ownerForEnqueue(ctx, caller);
   };
 
   return createTRPCRouter({

@@ -19,6 +19,7 @@ import { describeLeases } from './leases';
 import { describeLimits } from './limits';
 import { describeOptionValidation } from './optionValidation';
 import { describeParents } from './parents';
+import { describeProgress } from './progress';
 import { describeReferenceApi } from './referenceApi';
 import { describeRetries } from './retries';
 import { describeScheduling } from './scheduling';
@@ -42,6 +43,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeTimeouts(factory);
     describeCancel(factory);
     describeParents(factory);
+    describeProgress(factory);
     describeFinalize(factory);
     describeInlineFinalize(factory);
     describeChildFailurePolicy(factory);
