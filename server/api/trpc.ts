@@ -51,7 +51,8 @@ const t = initTRPC.context<ApiContext>().create({
       ...shape,
       data: {
         ...data,
-        zodIssues: error.cause instanceof ZodError ? error.cause.issues : null,
+        // The issues of an invalid input, with paths from the request (`input.<field>`).
+        zodIssues: issuesOf(error.cause),
       },
     };
   },
@@ -59,6 +60,14 @@ const t = initTRPC.context<ApiContext>().create({
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
+
+function issuesOf(cause: unknown): { path: PropertyKey[]; message: string }[] | null {
+  if (cause instanceof ZodError) return cause.issues;
+  if (cause instanceof DurableInvalidInputError && cause.issues.length > 0) {
+    return cause.issues.map((issue) => ({ ...issue, path: ['input', ...issue.path] }));
+  }
+  return null;
+}
 
 // 3. Engine errors -> tRPC codes, by class, in one place
 const mapEngineErrors = t.middleware(async ({ next }) => {

@@ -72,10 +72,30 @@ export class DurableExecutionNotFoundError extends DurableExecutionError {
   }
 }
 
+/** One thing wrong with an input, where (a path into the input) and what. */
+export interface InputIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** What a schema validator throws: a summary and each issue. */
+export class InputIssuesError extends Error {
+  constructor(
+    message: string,
+    readonly issues: InputIssue[],
+  ) {
+    super(message);
+  }
+}
+
 /** Input that its task's validator refused ("Invalid input to task <id>: ..."). Never retried. */
 export class DurableInvalidInputError extends DurableExecutionError {
   static override readonly kind: string = 'DurableInvalidInputError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The schema's issues, when it gave them. */
+    readonly issues: InputIssue[] = [],
+  ) {
     super(message, false);
   }
 }

@@ -22,6 +22,7 @@ export {
   DurableExecutorShutdownError,
   DurableExecutionNotFoundError,
   DurableInvalidInputError,
+  type InputIssue,
   DurableSerializationError,
   DurableValueTooLargeError,
   toErrorStorageValue,
