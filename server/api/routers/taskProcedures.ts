@@ -16,6 +16,7 @@ import {
 } from '@/server/tasks';
 import { authorizeTask, callerOf, ownerForEnqueue } from '../access';
 import { taskCallParser, taskCallsParser } from '../enqueueInput';
+import { eventBatches } from '../eventBatches';
 import { createTRPCRouter, publicProcedure, sameSiteProcedure, type ApiContext } from '../trpc';
 
 export const executionIdSchema = z.string().regex(/^te_[\w-]{24}$/, 'Not an execution id');
@@ -107,6 +108,37 @@ export function taskRouter<T extends AnyCatalogTask>(task: T) {
           ...(signal ? { signal } : {}),
         });
         return readable(ctx, task, execution, input.executionId) as TaskExecution<Output>;
+      }),
+
+    /**
+     * Live updates of one execution's tree (server-sent events): batches of its changed ids.
+     * Only changes of this tree reach the stream, so many streams cost little each.
+     */
+    onUpdate: publicProcedure
+      .input(z.object({ executionId: executionIdSchema }))
+      .subscription(async function* ({ ctx, input, signal }) {
+        const { executor } = await ctx.getDurably();
+        readable(ctx, task, await executor.getExecution(input.executionId), input.executionId);
+        const members = new Set([input.executionId]);
+        const refresh = async () => {
+          for (const node of await executor.getExecutionTree(input.executionId)) {
+            members.add(node.executionId);
+          }
+        };
+        await refresh();
+        const batches = eventBatches(
+          (push) =>
+            executor.onExecutionsUpdated((ids) => {
+              if (ids.some((id) => members.has(id))) push(ids.filter((id) => members.has(id)));
+            }),
+          signal,
+          250,
+        );
+        for await (const ids of batches) {
+          yield ids;
+          // Children appear when their parent changes: take them in for the next batches.
+          await refresh();
+        }
       }),
 
     cancel: sameSiteProcedure
