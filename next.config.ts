@@ -9,7 +9,7 @@ import type { NextConfig } from 'next';
  */
 function turbopackRoot(): string {
   const project = process.cwd();
-  let modules = project;
+  let modules: string;
   try {
     modules = dirname(realpathSync(join(project, 'node_modules')));
   } catch {

@@ -6,6 +6,7 @@ import { useTaskEnqueue, useTaskExecution } from './useTask';
 /** Paste a text, process it with `task.processFile`, follow the tree live, cancel it. */
 export function ProcessFileDemo() {
   const [content, setContent] = useState('');
+  const [slow, setSlow] = useState(false);
   const [executionId, setExecutionId] = useState<string | null>(null);
   const enqueue = useTaskEnqueue('processFile');
   const { execution, children, cancel, error } = useTaskExecution('processFile', executionId);
@@ -18,7 +19,9 @@ export function ProcessFileDemo() {
         onSubmit={(event) => {
           event.preventDefault();
           void enqueue
-            .mutateAsync({ input: { fileName: 'pasted.txt', content } })
+            .mutateAsync({
+              input: { fileName: 'pasted.txt', content, ...(slow ? { pauseMs: 10_000 } : {}) },
+            })
             .then(({ executionId: id }) => setExecutionId(id));
         }}
       >
@@ -29,6 +32,14 @@ export function ProcessFileDemo() {
           onChange={(event) => setContent(event.target.value)}
           rows={8}
         />
+        <label>
+          <input
+            type="checkbox"
+            checked={slow}
+            onChange={(event) => setSlow(event.target.checked)}
+          />
+          Slow (each step pauses 10 s)
+        </label>
         <button type="submit" disabled={enqueue.isPending}>
           Process
         </button>

@@ -172,7 +172,7 @@ export function standardSchemaValidator(schema: StandardSchemaV1): InputValidato
 function toInputIssue(issue: StandardSchemaV1.Issue): InputIssue {
   return {
     path: (issue.path ?? [])
-      .map((segment) => (typeof segment === 'object' ? (segment.key) : segment))
+      .map((segment) => (typeof segment === 'object' ? segment.key : segment))
       .map((key) => (typeof key === 'number' ? key : String(key))),
     message: issue.message,
   };

@@ -4,12 +4,19 @@
  * may enqueue it, and read or cancel their own executions.
  */
 import { z } from 'zod';
-import type { FinalizeTaskInput } from '@/server/engine';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FinalizeTaskInput, TaskRunContext } from '@/server/engine';
 import { defineTask } from './defineTask';
 
 interface FileInput {
   fileName: string;
   content: string;
+  /** A pause in each step (a demo of slow work: progress, cancel). */
+  pauseMs?: number;
+}
+
+async function pause(ctx: TaskRunContext, ms: number | undefined): Promise<void> {
+  if (ms) await sleep(ms, undefined, { signal: ctx.cancelSignal.abortSignal });
 }
 
 export interface FileReport {
@@ -26,13 +33,15 @@ export const processFile = defineTask({
   input: z.object({
     fileName: z.string().min(1).max(255),
     content: z.string().max(500_000),
+    pauseMs: z.number().int().min(0).max(10_000).optional().describe('A pause in each step'),
   }),
   define: (b, { id, executor }) => {
     const extractTitle = executor.task({
       id: 'extractTitle',
       timeoutMs: 30_000,
       retryOptions: { maxAttempts: 3, baseDelayMs: 200, delayMultiplier: 2 },
-      run: (_ctx, { content, fileName }: FileInput) => {
+      run: async (ctx, { content, fileName, pauseMs }: FileInput) => {
+        await pause(ctx, pauseMs);
         const firstLine = content.split('\n').find((line) => line.trim().length > 0);
         return { title: firstLine ? firstLine.replace(/^#+\s*/, '').trim() : fileName };
       },
@@ -42,9 +51,12 @@ export const processFile = defineTask({
       id: 'summarise',
       timeoutMs: 30_000,
       retryOptions: { maxAttempts: 3, baseDelayMs: 200, delayMultiplier: 2 },
-      run: (_ctx, { content }: FileInput) => {
+      run: async (ctx, { content, pauseMs }: FileInput) => {
         const words = content.split(/\s+/).filter(Boolean);
         const sentences = content.split(/(?<=[.!?])\s+/).filter((s) => s.trim().length > 0);
+        ctx.progress({ current: 0, total: sentences.length, message: 'Reading sentences' });
+        await pause(ctx, pauseMs);
+        ctx.progress({ current: sentences.length, total: sentences.length });
         return { wordCount: words.length, summary: sentences.slice(0, 2).join(' ').slice(0, 500) };
       },
     });

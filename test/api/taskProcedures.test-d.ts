@@ -15,6 +15,7 @@ describe('task.<id> procedures', () => {
     expectTypeOf<Inputs['task']['processFile']['enqueue']['input']>().toEqualTypeOf<{
       fileName: string;
       content: string;
+      pauseMs?: number;
     }>();
     expectTypeOf<Inputs['task']['sleep']['enqueueMany']['items'][number]['input']>().toEqualTypeOf<{
       ms: number;
