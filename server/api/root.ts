@@ -2,6 +2,7 @@
 import { authRouter } from './routers/auth';
 import { executionsRouter } from './routers/executions';
 import { executorsRouter } from './routers/executors';
+import { taskProceduresRouter } from './routers/taskProcedures';
 import { tasksRouter } from './routers/tasks';
 import { createCallerFactory, createTRPCRouter } from './trpc';
 
@@ -10,6 +11,8 @@ export const appRouter = createTRPCRouter({
   tasks: tasksRouter,
   executions: executionsRouter,
   executors: executorsRouter,
+  /** Typed procedures per catalog task: `task.<id>.enqueue / enqueueMany / get / wait / cancel`. */
+  task: taskProceduresRouter,
 });
 
 export type AppRouter = typeof appRouter;

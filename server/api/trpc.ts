@@ -7,10 +7,12 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import {
-  DurableExecutionError,
   DurableExecutionNotFoundError,
   DurableExecutorShutdownError,
+  DurableInvalidInputError,
   DurableOptionsError,
+  DurableSerializationError,
+  DurableValueTooLargeError,
   DurableWakeupRefusedError,
 } from '@/server/engine';
 import { getDurably, type Durably } from '@/server/executor';
@@ -50,7 +52,8 @@ const t = initTRPC.context<ApiContext>().create({
       ...shape,
       data: {
         ...data,
-        zodIssues: error.cause instanceof ZodError ? error.cause.issues : null,
+        // The issues of an invalid input, with paths from the request (`input.<field>`).
+        zodIssues: issuesOf(error.cause),
       },
     };
   },
@@ -59,45 +62,55 @@ const t = initTRPC.context<ApiContext>().create({
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-// 3. Engine errors -> tRPC codes, in one place
+function issuesOf(cause: unknown): { path: PropertyKey[]; message: string }[] | null {
+  if (cause instanceof ZodError) return cause.issues;
+  if (cause instanceof DurableInvalidInputError && cause.issues.length > 0) {
+    return cause.issues.map((issue) => ({ ...issue, path: ['input', ...issue.path] }));
+  }
+  return null;
+}
+
+// 3. Engine errors -> tRPC codes, by class, in one place
 const mapEngineErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    if (cause instanceof DurableExecutionNotFoundError) {
-      throw new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
-    }
-    if (cause instanceof DurableWakeupRefusedError) {
-      throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
-    }
-    if (cause instanceof DurableExecutorShutdownError) {
-      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: cause.message, cause });
-    }
-    if (cause instanceof DurableOptionsError || isBadInputError(cause)) {
-      const code = cause.message.includes('over the limit') ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+    const code = codeOf(cause);
+    if (code && cause instanceof Error) {
       throw new TRPCError({ code, message: cause.message, cause });
     }
   }
   return result;
 });
 
-function isBadInputError(cause: unknown): cause is DurableExecutionError {
-  return (
-    cause instanceof DurableExecutionError &&
-    !cause.isRetryable &&
-    (cause.message.startsWith('Invalid input to task') ||
-      cause.message.startsWith('Error serializing value'))
-  );
+function codeOf(cause: unknown): TRPCError['code'] | null {
+  if (cause instanceof DurableExecutionNotFoundError) return 'NOT_FOUND';
+  if (cause instanceof DurableWakeupRefusedError) return 'CONFLICT';
+  if (cause instanceof DurableExecutorShutdownError) return 'SERVICE_UNAVAILABLE';
+  if (cause instanceof DurableValueTooLargeError) return 'PAYLOAD_TOO_LARGE';
+  if (
+    cause instanceof DurableInvalidInputError ||
+    cause instanceof DurableOptionsError ||
+    cause instanceof DurableSerializationError
+  ) {
+    return 'BAD_REQUEST';
+  }
+  return null;
 }
 
 // 4. Procedures
 export const publicProcedure = t.procedure.use(mapEngineErrors);
 
-/** Mutations: same-site only, and the admin token when one is configured. */
-export const adminProcedure = publicProcedure.use(({ ctx, next }) => {
+/** Mutations anyone may call (the access policy decides): same-site only. */
+export const sameSiteProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.headers && isCrossSiteRequest(ctx.headers)) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-site requests are not allowed' });
   }
+  return next();
+});
+
+/** Mutations: same-site only, and the admin token when one is configured. */
+export const adminProcedure = sameSiteProcedure.use(({ ctx, next }) => {
   if (ctx.adminToken && !isAdminRequest(ctx.headers, ctx.adminToken)) {
     throw new TRPCError({
       code: 'UNAUTHORIZED',

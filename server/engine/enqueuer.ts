@@ -59,6 +59,7 @@ export class Enqueuer {
     taskId: string,
     items: readonly EnqueueItem[],
     tx: ExternalTransaction | undefined,
+    { validated = false, owner = null }: { validated?: boolean; owner?: string | null } = {},
   ): Promise<InsertedExecution[]> {
     // One span per enqueue call; its trace context is stored with every row it inserts.
     return traceEnqueue(taskId, async (traceContext) => {
@@ -73,6 +74,8 @@ export class Enqueuer {
             position: ROOT_POSITION,
             now,
             traceContext,
+            validated,
+            owner,
           }),
         ),
       );

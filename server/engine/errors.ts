@@ -72,6 +72,47 @@ export class DurableExecutionNotFoundError extends DurableExecutionError {
   }
 }
 
+/** One thing wrong with an input, where (a path into the input) and what. */
+export interface InputIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** What a schema validator throws: a summary and each issue. */
+export class InputIssuesError extends Error {
+  constructor(
+    message: string,
+    readonly issues: InputIssue[],
+  ) {
+    super(message);
+  }
+}
+
+/** Input that its task's validator refused ("Invalid input to task <id>: ..."). Never retried. */
+export class DurableInvalidInputError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableInvalidInputError';
+  constructor(
+    message: string,
+    /** The schema's issues, when it gave them. */
+    readonly issues: InputIssue[] = [],
+  ) {
+    super(message, false);
+  }
+}
+
+/** A value the serializer could not write or read ("Error serializing value: ..."). */
+export class DurableSerializationError extends DurableExecutionError {
+  static override readonly kind: string = 'DurableSerializationError';
+  constructor(message: string) {
+    super(message, false);
+  }
+}
+
+/** A serialized value over its size limit. */
+export class DurableValueTooLargeError extends DurableSerializationError {
+  static override readonly kind: string = 'DurableValueTooLargeError';
+}
+
 export type DurableExecutionErrorType = 'generic' | 'timed_out' | 'cancelled';
 
 /** How an error is stored on an execution. */

@@ -5,6 +5,7 @@ import {
   isFinishedStatus,
   type FailedTaskExecution,
   type TaskExecution,
+  type TaskProgress,
   type TaskRetryOptions,
 } from './types';
 
@@ -94,6 +95,8 @@ export function toTaskExecution<TOutput>(
     ...(row.concurrencyKey === null ? {} : { concurrencyKey: row.concurrencyKey }),
     ...(row.rateKey === null ? {} : { rateKey: row.rateKey }),
     ...(row.linkedExecutionId === null ? {} : { linkedExecutionId: row.linkedExecutionId }),
+    ...(row.owner === null ? {} : { owner: row.owner }),
+    ...(row.progress === null ? {} : { progress: parseProgress(row.progress) }),
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
     ...(row.rootExecutionId && row.rootTaskId
@@ -141,6 +144,10 @@ export function toTaskExecution<TOutput>(
     error: row.error ?? { errorType: 'generic', message: 'Unknown error', isRetryable: false },
   };
   return failed;
+}
+
+function parseProgress(text: string): TaskProgress {
+  return JSON.parse(text) as TaskProgress;
 }
 
 function readOrMark(serializer: SafeSerializer, text: string): unknown {

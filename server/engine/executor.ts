@@ -27,6 +27,7 @@ import { HeartbeatWriter } from './heartbeat';
 import { executorsView, type ExecutorView } from './executorsView';
 import { executionMetrics, type ExecutionMetrics, type MetricsWindow } from './metrics';
 import { RetentionLoop } from './retention';
+import { ProgressReporter } from './progress';
 import { RunScheduler } from './runScheduler';
 import { WriteQueue } from './writeQueue';
 import { createSuperjsonSerializer, SafeSerializer } from './serializer';
@@ -123,6 +124,7 @@ export class DurableExecutor {
       serializer: this.serializer,
       limits: this.options,
       logger: this.logger,
+      progress: new ProgressReporter(storage, this.events, this.logger),
       waitForFinished: (executionId, signal) =>
         waitForFinishedRow(
           {
@@ -319,11 +321,11 @@ export class DurableExecutor {
     options?: EnqueueOptions,
   ): Promise<TaskHandle<InferTaskOutput<TTask>>[]> {
     if (!Array.isArray(inputs)) throw new DurableOptionsError('inputs must be an array');
-    const { tx, runOptions } = splitEnqueueOptions(options);
+    const { tx, owner, runOptions } = splitEnqueueOptions(options);
     const enqueued = await this.enqueueTasksById(
       task.id,
       (inputs as readonly unknown[]).map((input) => ({ input, options: runOptions })),
-      { tx },
+      { tx, ...(owner === undefined ? {} : { owner }) },
     );
     return enqueued.map(({ executionId, created }) =>
       this.handle(task.id, executionId, { enqueued: created && !tx, created }),
@@ -336,9 +338,10 @@ export class DurableExecutor {
     input: unknown,
     options?: EnqueueOptions,
   ): Promise<InsertedExecution> {
-    const { tx, runOptions } = splitEnqueueOptions(options);
+    const { tx, owner, runOptions } = splitEnqueueOptions(options);
     const [enqueued] = await this.enqueueTasksById(taskId, [{ input, options: runOptions }], {
       tx,
+      ...(owner === undefined ? {} : { owner }),
     });
     return enqueued!;
   }
@@ -351,10 +354,26 @@ export class DurableExecutor {
   async enqueueTasksById(
     taskId: string,
     items: readonly EnqueueItem[],
-    { tx }: { tx?: ExternalTransaction } = {},
+    { tx, owner }: { tx?: ExternalTransaction; owner?: string } = {},
   ): Promise<InsertedExecution[]> {
     this.assertOpen();
-    return this.enqueuer.enqueue(taskId, items, tx);
+    return this.enqueuer.enqueue(taskId, items, tx, { owner: owner ?? null });
+  }
+
+  /**
+   * A new execution of `executionId`'s task with the same stored input, which its task
+   * validated (and maybe transformed) once already: it is not validated again. Null when the
+   * execution does not exist.
+   */
+  async rerunExecution(executionId: string): Promise<InsertedExecution | null> {
+    this.assertOpen();
+    const row = await this.storage.getExecution(executionId);
+    if (!row) return null;
+    const input = this.serializer.deserialize<unknown>(row.runInput);
+    const [enqueued] = await this.enqueuer.enqueue(row.taskId, [{ input }], undefined, {
+      validated: true,
+    });
+    return enqueued!;
   }
 
   /** Registered tasks, inline finalize tasks and the internal stages of sequential tasks too. */
@@ -606,10 +625,14 @@ export class DurableExecutor {
 /** Where to insert (`tx`) apart from the run overrides, which are validated as given. */
 function splitEnqueueOptions(options: EnqueueOptions | undefined): {
   tx: ExternalTransaction | undefined;
+  owner: string | undefined;
   runOptions: TaskEnqueueOptions | undefined;
 } {
   if (typeof options !== 'object' || options === null)
-    return { tx: undefined, runOptions: options };
-  const { tx, ...runOptions } = options;
-  return { tx, runOptions };
+    return { tx: undefined, owner: undefined, runOptions: options };
+  const { tx, owner, ...runOptions } = options;
+  if (owner !== undefined && (typeof owner !== 'string' || owner.length > 255)) {
+    throw new DurableOptionsError('owner must be a string of at most 255 characters');
+  }
+  return { tx, owner, runOptions };
 }

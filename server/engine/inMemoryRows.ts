@@ -112,6 +112,7 @@ export class InMemoryRows {
       ...fields,
       traceContext: newRow.traceContext ?? null,
       linkedExecutionId,
+      progress: null,
       status: waitsForEvent ? 'waiting_for_event' : 'ready',
       runOutput: null,
       output: null,

@@ -41,6 +41,7 @@ import type {
   WriteBatch,
   WriteOutcome,
   ParentAdvance,
+  ProgressUpdate,
   RecoverRequest,
   RecoverResult,
   RunResult,
@@ -115,6 +116,17 @@ class InMemoryStorage implements DurableStorage, DurableStorageQueries {
       if (results[index]!.created) this.rows.insert(row);
     });
     return results;
+  }
+
+  updateProgress(updates: readonly ProgressUpdate[], _now: number): Promise<string[]> {
+    const updated: string[] = [];
+    for (const update of updates) {
+      const row = this.rows.get(update.executionId);
+      if (row?.status !== 'running' || row.leaseToken !== update.leaseToken) continue;
+      row.progress = update.progress;
+      updated.push(update.executionId);
+    }
+    return Promise.resolve(updated);
   }
 
   claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {

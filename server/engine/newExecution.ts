@@ -38,6 +38,9 @@ export interface NewExecutionRequest {
   inheritedPriority?: number;
   /** The W3C trace context to store (see `NewExecutionRow.traceContext`). */
   traceContext?: string | null;
+  /** The input was validated (and transformed) before: a rerun of a stored input. */
+  validated?: boolean;
+  owner?: string | null;
 }
 
 export async function buildNewExecution(
@@ -51,23 +54,26 @@ export async function buildNewExecution(
     now,
     inheritedPriority = 0,
     traceContext = null,
+    validated = false,
+    owner = null,
   }: NewExecutionRequest,
 ): Promise<NewExecutionRow> {
   const runOptions = resolveEnqueueOptions(definition.runOptions, options, definition.id);
   const flow = resolveEnqueueFlow(options, inheritedPriority, now, definition.id);
-  const validated = await validateTaskInput(definition, input);
-  const keys = flowKeysOf(definition.flow, validated, definition.id);
+  const runInput = validated ? input : await validateTaskInput(definition, input);
+  const keys = flowKeysOf(definition.flow, runInput, definition.id);
   return {
     ...position,
     executionId: newExecutionId(),
     taskId: definition.id,
-    runInput: serializer.serialize(validated, maxInputBytes, `Input of task ${definition.id}`),
+    runInput: serializer.serialize(runInput, maxInputBytes, `Input of task ${definition.id}`),
     retryOptions: runOptions.retryOptions,
     sleepMsBeforeRun: runOptions.sleepMsBeforeRun,
     timeoutMs: runOptions.timeoutMs,
     startAt: now + runOptions.sleepMsBeforeRun,
     createdAt: now,
     onChildFailure: definition.onChildFailure,
+    owner,
     ...flow,
     ...keys,
     traceContext,

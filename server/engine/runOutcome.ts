@@ -15,6 +15,7 @@ import {
 } from './errors';
 import type { Logger } from './logger';
 import { buildNewExecution, childPosition } from './newExecution';
+import type { ProgressReporter } from './progress';
 import { retryDelayMs } from './options';
 import type { SafeSerializer } from './serializer';
 import type { ExecutionRow, NewExecutionRow, RunOutcome } from './storage';
@@ -37,6 +38,8 @@ export interface RunDependencies {
   waitForFinished: (executionId: string, signal: AbortSignal) => Promise<ExecutionRow>;
   /** Registers sleeping rows just inserted (children), applying wakeups that came first. */
   registerSleeping: (rows: readonly NewExecutionRow[]) => Promise<void>;
+  /** Coalesced writes of `ctx.progress`. */
+  progress: ProgressReporter;
 }
 
 export interface RunSignals {
@@ -69,6 +72,7 @@ export async function runExecution(
         ...(attempt > 0 && row.error ? { prevError: row.error } : {}),
         cancelSignal,
         shutdownSignal: signals.shutdownSignal,
+        progress: deps.progress.reporter(row),
       },
       input,
     );
@@ -84,6 +88,8 @@ export async function runExecution(
     return failureOutcome(row, error);
   } finally {
     clearTimeout(timer);
+    // The last reported progress is stored before the result.
+    await deps.progress.flush(row.executionId);
   }
 }
 
@@ -189,6 +195,7 @@ async function buildChildren(
         position: childPosition(parent, index),
         now,
         inheritedPriority: parent.priority,
+        owner: parent.owner,
       }),
     ),
   );
@@ -210,6 +217,7 @@ export function buildFinalize(
     inheritedPriority: parent.priority,
     // A finalize inserted when the last child closes joins its parent's trace.
     traceContext: parent.traceContext,
+    owner: parent.owner,
   });
 }
 

@@ -1,6 +1,6 @@
 /** Serialization of inputs and outputs, with size limits. Failures are never retryable. */
 import superjson from 'superjson';
-import { DurableExecutionError } from './errors';
+import { DurableSerializationError, DurableValueTooLargeError } from './errors';
 
 /**
  * Turns values into stored text and back. Methods typed `<T>(value: T) => string` and
@@ -32,7 +32,7 @@ export class WrappedSerializer implements Serializer {
     try {
       return this.serializer.serialize(value);
     } catch (error) {
-      throw new DurableExecutionError(`Error serializing value: ${messageOf(error)}`, false);
+      throw new DurableSerializationError(`Error serializing value: ${messageOf(error)}`);
     }
   }
 
@@ -40,7 +40,7 @@ export class WrappedSerializer implements Serializer {
     try {
       return this.serializer.deserialize(text) as T;
     } catch (error) {
-      throw new DurableExecutionError(`Error deserializing value: ${messageOf(error)}`, false);
+      throw new DurableSerializationError(`Error deserializing value: ${messageOf(error)}`);
     }
   }
 }
@@ -60,9 +60,8 @@ export class SafeSerializer {
     const text = this.wrapped.serialize(value);
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > maxBytes) {
-      throw new DurableExecutionError(
+      throw new DurableValueTooLargeError(
         `Error serializing value: ${what} is ${bytes} bytes, over the limit of ${maxBytes}`,
-        false,
       );
     }
     return text;

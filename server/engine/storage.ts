@@ -104,6 +104,8 @@ export interface NewExecutionRow extends ExecutionTreePosition {
    * its deadline, createdAt + timeoutMs, as expiresAt.
    */
   waitsForEvent?: boolean;
+  /** Who it belongs to (an opaque string from the app's access policy); children inherit it. */
+  owner: string | null;
 }
 
 /**
@@ -147,6 +149,8 @@ export interface ExecutionRow extends Omit<
    * execution and finishes with its outcome.
    */
   linkedExecutionId: string | null;
+  /** The last progress its code reported (JSON of a `TaskProgress`). */
+  progress: string | null;
 }
 
 /** The limits of one task that a claim must keep, across every executor on the store. */
@@ -294,6 +298,14 @@ export interface WriteOutcome {
   applied: (ExecutionRow | null)[];
 }
 
+/** The progress of one running execution, as `updateProgress` stores it. */
+export interface ProgressUpdate {
+  executionId: string;
+  leaseToken: number;
+  /** JSON of a `TaskProgress`. */
+  progress: string;
+}
+
 export interface DurableStorage extends Partial<RetentionStorage> {
   /** One commit (one statement where the database allows) for a batch of writes. */
   write(batch: WriteBatch): Promise<WriteOutcome>;
@@ -303,6 +315,12 @@ export interface DurableStorage extends Partial<RetentionStorage> {
    * heard from since `forgetBefore`.
    */
   recordHeartbeat(heartbeat: ExecutorHeartbeat, forgetBefore: number): Promise<void>;
+
+  /**
+   * Stores the progress of running executions, each only while it is still `running` under
+   * the given lease token (a lost lease's late report is dropped). Returns the ids updated.
+   */
+  updateProgress(updates: readonly ProgressUpdate[], now: number): Promise<string[]>;
 
   /**
    * Inserts new root executions (status `ready`, closeStatus `idle`). In the app's

@@ -3,6 +3,7 @@
  * (a function or any Standard Schema) and sequential chains.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { InputIssuesError, type InputIssue } from './errors';
 import { DurableOptionsError } from './options';
 import { derivedTaskId } from './ids';
 import {
@@ -159,9 +160,21 @@ export function standardSchemaValidator(schema: StandardSchemaV1): InputValidato
   return async (input) => {
     const result = await schema['~standard'].validate(input);
     if (result.issues) {
-      throw new Error(result.issues.map(describeIssue).join('; '));
+      throw new InputIssuesError(
+        result.issues.map(describeIssue).join('; '),
+        result.issues.map(toInputIssue),
+      );
     }
     return result.value;
+  };
+}
+
+function toInputIssue(issue: StandardSchemaV1.Issue): InputIssue {
+  return {
+    path: (issue.path ?? [])
+      .map((segment) => (typeof segment === 'object' ? segment.key : segment))
+      .map((key) => (typeof key === 'number' ? key : String(key))),
+    message: issue.message,
   };
 }
 

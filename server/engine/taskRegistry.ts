@@ -2,7 +2,11 @@
  * Normalised task definitions and the registry an executor claims from. Definitions are
  * validated once, here, so the run path never re-checks options.
  */
-import { DurableExecutionError, DurableExecutionNotFoundError } from './errors';
+import {
+  DurableExecutionNotFoundError,
+  DurableInvalidInputError,
+  InputIssuesError,
+} from './errors';
 import {
   flowLimitsOf,
   normalizeFlowControl,
@@ -138,6 +142,9 @@ export async function validateTaskInput(
     return await definition.validateInput(input);
   } catch (error) {
     const summary = error instanceof Error ? error.message : String(error);
-    throw new DurableExecutionError(`Invalid input to task ${definition.id}: ${summary}`, false);
+    throw new DurableInvalidInputError(
+      `Invalid input to task ${definition.id}: ${summary}`,
+      error instanceof InputIssuesError ? error.issues : [],
+    );
   }
 }

@@ -71,6 +71,18 @@ export interface EnqueueOptions extends TaskEnqueueOptions {
    * app's transaction commits.
    */
   tx?: ExternalTransaction;
+  /**
+   * Who the execution belongs to: an opaque string from the app's access policy (a user or
+   * session id). Stored with the execution; children and finalize tasks inherit it.
+   */
+  owner?: string;
+}
+
+/** How far a running execution got: `ctx.progress({ current, total?, message? })`. */
+export interface TaskProgress {
+  current: number;
+  total?: number;
+  message?: string;
 }
 
 export interface TaskRunContext {
@@ -84,6 +96,11 @@ export interface TaskRunContext {
   cancelSignal: CancelSignal;
   /** Fires when this executor shuts down: finish quickly or let the lease move the work. */
   shutdownSignal: CancelSignal;
+  /**
+   * Reports progress. Cheap to call in a tight loop: writes are coalesced (about one per
+   * 250 ms per execution, the last value wins, the last one is written before the result).
+   */
+  progress(progress: TaskProgress): void;
 }
 
 declare const taskTypes: unique symbol;
@@ -316,6 +333,10 @@ interface TaskExecutionBase {
   rateKey?: string;
   /** A child whose idempotency key this other execution held: it finishes with its outcome. */
   linkedExecutionId?: string;
+  /** Who it belongs to, from the app's access policy (children inherit their root's). */
+  owner?: string;
+  /** The last progress the task's code reported, while running and after. */
+  progress?: TaskProgress;
   createdAt: Date;
   updatedAt: Date;
   startedAt?: Date;

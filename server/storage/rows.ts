@@ -62,6 +62,8 @@ export interface DbExecutionRow {
   idempotency_key: string | null;
   linked_execution_id: string | null;
   trace_context: string | null;
+  owner: string | null;
+  progress: string | null;
 }
 
 export function toNumber(value: DbInt): number {
@@ -124,6 +126,8 @@ export function toExecutionRow(row: DbExecutionRow): ExecutionRow {
     idempotencyKey: row.idempotency_key,
     linkedExecutionId: row.linked_execution_id,
     traceContext: row.trace_context,
+    owner: row.owner,
+    progress: row.progress,
   };
 }
 
@@ -171,6 +175,8 @@ export interface NewRowJson {
   trace_context: string | null;
   /** A sleeping task's row: inserted `waiting_for_event`, its deadline as expires_at. */
   waits_for_event: boolean;
+  /** Who the execution belongs to (the access policy's owner). */
+  owner: string | null;
 }
 
 export function toNewRowJson(
@@ -204,6 +210,7 @@ export function toNewRowJson(
     owner_execution_id: ownerExecutionId,
     trace_context: row.traceContext ?? null,
     waits_for_event: row.waitsForEvent === true,
+    owner: row.owner,
   };
 }
 

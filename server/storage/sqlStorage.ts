@@ -23,6 +23,7 @@ import type {
   InsertOptions,
   NewExecutionRow,
   ParentAdvance,
+  ProgressUpdate,
   RecoverRequest,
   RecoverResult,
   RunResult,
@@ -40,6 +41,7 @@ import type {
 } from '@/server/engine/sleepingTypes';
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
+import { updateProgress } from './sql/progress';
 import { anyDue, claimReady, claimsRateLimitedTasks, nextDueAt } from './sql/claims';
 import { closeExecution, completedChildrenResults } from './sql/closes';
 import type { Dialect, DialectStatements, SqlDriver } from './sql/dialect';
@@ -153,6 +155,11 @@ export class SqlStorage implements PrismaStorage {
       claimed: written.claimed.map(toExecutionRow),
       applied: appliedRows(results, applied),
     };
+  }
+
+  updateProgress(updates: readonly ProgressUpdate[], _now: number): Promise<string[]> {
+    if (updates.length === 0) return Promise.resolve([]);
+    return this.db.run(() => updateProgress(this.d, updates));
   }
 
   async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {

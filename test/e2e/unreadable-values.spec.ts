@@ -35,6 +35,7 @@ async function storeUnreadableOutput(): Promise<string> {
       rateKey: null,
       idempotencyKey: null,
       idempotencyExpiresAt: null,
+      owner: null,
     };
     await storage.insertExecutions([row]);
     const [claimed] = await storage.claimReadyExecutions({

@@ -63,6 +63,7 @@ export function storedRootRow(taskId: string, runInput: string): NewExecutionRow
     rateKey: null,
     idempotencyKey: null,
     idempotencyExpiresAt: null,
+    owner: null,
   };
 }
 

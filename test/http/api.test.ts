@@ -152,6 +152,99 @@ describe('with an admin token', () => {
   });
 });
 
+describe('typed task procedures over HTTP (admin token set)', () => {
+  let server: NextServer;
+  const admin = () => client(server.origin, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  const visitor = (owner: string) => client(server.origin, { cookie: `durably_owner=${owner}` });
+  const input = { fileName: 'a.md', content: '# A\nOne. Two.' };
+  beforeAll(async () => {
+    server = await startNextServer({
+      DATABASE_URL: `file:${join(dir, 'typed.db')}`,
+      DURABLY_ADMIN_TOKEN: ADMIN_TOKEN,
+    });
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('enqueue, get, wait and cancel a public task as its owner; others see nothing', async () => {
+    const first = visitor('http-first-owner-000000');
+    const { executionId } = await first.task.processFile.enqueue.mutate({ input });
+    const finished = await first.task.processFile.wait.query({ executionId, timeoutMs: 30_000 });
+    expect(finished.status).toBe('completed');
+    if (finished.status === 'completed') expect(finished.output.title).toBe('A');
+    expect((await first.task.processFile.get.query({ executionId })).status).toBe('completed');
+    expect((await first.task.processFile.cancel.mutate({ executionId })).executionId).toBe(
+      executionId,
+    );
+    const other = visitor('http-other-owner-000000');
+    const hidden = await errorOf(other.task.processFile.get.query({ executionId }));
+    expect(hidden.data?.httpStatus).toBe(404);
+    expect((await admin().task.processFile.get.query({ executionId })).executionId).toBe(
+      executionId,
+    );
+  });
+
+  it('mints an owner cookie for a first-time visitor', async () => {
+    const response = await fetch(`${server.origin}/api/trpc/task.processFile.enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ json: { input } }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toMatch(/^durably_owner=[\w-]{24}; .*HttpOnly/);
+  });
+
+  it('answers bad input with 400 and the reason, storing nothing', async () => {
+    const api = admin();
+    // Roots of the tasks refused here (trees of earlier tests may still be adding children).
+    const stored = async () =>
+      (await api.executions.list.query({ rootOnly: true, limit: 200 })).items.filter((item) =>
+        ['processFile', 'sleep'].includes(item.taskId),
+      ).length;
+    const before = await stored();
+    const bad = await errorOf(
+      // @ts-expect-error: content must be a string
+      api.task.processFile.enqueue.mutate({ input: { fileName: 'a', content: 1 } }),
+    );
+    expect(bad.data?.httpStatus).toBe(400);
+    expect(bad.message).toContain('Invalid input to task processFile');
+    expect(bad.data?.zodIssues?.[0]?.path).toEqual(['input', 'content']);
+    const many = await errorOf(
+      api.task.sleep.enqueueMany.mutate({
+        // @ts-expect-error: the second ms is not a number
+        items: [{ input: { ms: 0 } }, { input: { ms: 'x' } }],
+      }),
+    );
+    expect(many.data?.httpStatus).toBe(400);
+    const option = await errorOf(
+      api.task.sleep.enqueue.mutate({ input: { ms: 0 }, options: { timeoutMs: 0 } }),
+    );
+    expect(option.data?.httpStatus).toBe(400);
+    expect(option.message).toContain('timeoutMs');
+    expect(await stored()).toBe(before);
+    const denied = await errorOf(
+      visitor('http-x-owner-0000000000').task.sleep.enqueue.mutate({ input: { ms: 0 } }),
+    );
+    expect(denied.data?.httpStatus).toBe(401);
+    const other = await errorOf(
+      api.task.sleep.get.query({ executionId: 'te_CCCCCCCCCCCCCCCCCCCCCCCC' }),
+    );
+    expect(other.data?.httpStatus).toBe(404);
+  });
+
+  it('enqueueMany stores a batch in one call', async () => {
+    const items = Array.from({ length: 500 }, (_, index) => ({ input: index }));
+    const handles = await admin().task.echo.enqueueMany.mutate({ items });
+    expect(handles).toHaveLength(500);
+    const last = await admin().task.echo.wait.query({
+      executionId: handles[499]!.executionId,
+      timeoutMs: 30_000,
+    });
+    expect(last.status === 'completed' ? last.output : null).toBe(499);
+  });
+});
+
 describe('a worker process and the web app on one database', () => {
   it('runs what the web app enqueues when the web app runs no executor', async () => {
     const url = `file:${join(dir, 'shared.db')}`;

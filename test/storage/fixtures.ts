@@ -100,6 +100,7 @@ export function newRow(
     timeoutMs: 1000,
     startAt: T0,
     createdAt: T0,
+    owner: null,
     rootTaskId: parent ? parent.taskId : null,
     rootExecutionId: parent ? parent.executionId : null,
     parentTaskId: parent ? parent.taskId : null,

@@ -1,14 +1,16 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { DurableExecutionError, isUnreadableValue, type TaskExecution } from '@/server/engine';
-import { enqueueInputSchema } from '../enqueueInput';
+import { callerOf, visibleTo } from '../access';
+import { enqueueInputParser } from '../enqueueInput';
 import { eventBatches } from '../eventBatches';
 import { executionFilterSchema, toExecutionFilter } from '../executionFilter';
 import { bulkRouter } from './bulk';
 import { toExecutionSummary } from '../executionSummary';
-import { adminProcedure, createTRPCRouter, publicProcedure } from '../trpc';
+import { executionIdSchema } from './taskProcedures';
+import { adminProcedure, createTRPCRouter, publicProcedure, type ApiContext } from '../trpc';
 
-const executionId = z.string().regex(/^te_[\w-]{24}$/, 'Not an execution id');
+const executionId = executionIdSchema;
 
 /** The task and unique id a sleeping execution waits on. */
 function sleepingTarget(execution: TaskExecution<unknown>): { taskId: string; uniqueId: string } {
@@ -28,8 +30,18 @@ function orNotFound<T>(value: T | null, id: string): T {
   return value;
 }
 
+/** The execution when this caller may see it (an owned one: admins and its owner only). */
+function visible(
+  ctx: ApiContext,
+  execution: TaskExecution<unknown> | null,
+  id: string,
+): TaskExecution<unknown> {
+  const found = orNotFound(execution, id);
+  return orNotFound(visibleTo(callerOf(ctx), found.owner) ? found : null, id);
+}
+
 export const executionsRouter = createTRPCRouter({
-  enqueue: adminProcedure.input(enqueueInputSchema).mutation(async ({ ctx, input }) => {
+  enqueue: adminProcedure.input(enqueueInputParser).mutation(async ({ ctx, input }) => {
     const { executor } = await ctx.getDurably();
     // `created` is false when the idempotency key was taken: the id is the existing execution's.
     return executor.enqueueTaskById(input.taskId, input.input, input.options);
@@ -40,7 +52,8 @@ export const executionsRouter = createTRPCRouter({
     .input(z.object({ executionId }))
     .query(async ({ ctx, input }): Promise<{ reason: string | null }> => {
       const { executor } = await ctx.getDurably();
-      const execution = orNotFound(
+      const execution = visible(
+        ctx,
         await executor.getExecution(input.executionId),
         input.executionId,
       );
@@ -51,7 +64,7 @@ export const executionsRouter = createTRPCRouter({
     .input(z.object({ executionId }))
     .query(async ({ ctx, input }): Promise<TaskExecution<unknown>> => {
       const { executor } = await ctx.getDurably();
-      return orNotFound(await executor.getExecution(input.executionId), input.executionId);
+      return visible(ctx, await executor.getExecution(input.executionId), input.executionId);
     }),
 
   /** Long-poll: returns when the execution finishes, or as it is when `timeoutMs` runs out. */
@@ -65,7 +78,7 @@ export const executionsRouter = createTRPCRouter({
         timeoutMs: input.timeoutMs,
         ...(signal ? { signal } : {}),
       });
-      return orNotFound(execution, input.executionId);
+      return visible(ctx, execution, input.executionId);
     }),
 
   cancel: adminProcedure.input(z.object({ executionId })).mutation(async ({ ctx, input }) => {
@@ -125,8 +138,9 @@ export const executionsRouter = createTRPCRouter({
         message: `The input of execution ${input.executionId} cannot be read (${execution.runInput.error}), so it cannot be rerun`,
       });
     }
-    const { executionId } = await executor.enqueueTaskById(execution.taskId, execution.runInput);
-    return { executionId };
+    // The stored input was validated (and transformed) by its first enqueue: not again.
+    const rerun = orNotFound(await executor.rerunExecution(input.executionId), input.executionId);
+    return { executionId: rerun.executionId };
   }),
 
   list: publicProcedure
@@ -145,7 +159,13 @@ export const executionsRouter = createTRPCRouter({
         ...(input.cursor ? { cursor: input.cursor } : {}),
         limit: input.limit,
       });
-      return { items: page.items.map(toExecutionSummary), nextCursor: page.nextCursor };
+      const caller = callerOf(ctx);
+      return {
+        items: page.items
+          .filter((execution) => visibleTo(caller, execution.owner))
+          .map(toExecutionSummary),
+        nextCursor: page.nextCursor,
+      };
     }),
 
   /** The whole tree of the execution's root: parents before children, children by index. */
@@ -153,7 +173,7 @@ export const executionsRouter = createTRPCRouter({
     const { executor } = await ctx.getDurably();
     const nodes = await executor.getExecutionTree(input.executionId);
     const root = nodes[0];
-    if (!root)
+    if (!root || !visibleTo(callerOf(ctx), root.owner))
       throw new TRPCError({
         code: 'NOT_FOUND',
         message: `Execution ${input.executionId} not found`,

@@ -35,7 +35,7 @@ export const INSERT_COLUMNS = raw(
     timeout_ms, retry_attempts, recovery_attempts, start_at, ready_seq, lease_token,
     children_count, finished_children_count, close_status, created_at, updated_at,
     on_child_failure, priority, concurrency_key, rate_key, idempotency_key, linked_execution_id,
-    started_at, expires_at, trace_context)`,
+    started_at, expires_at, trace_context, owner)`,
 );
 
 /**
@@ -84,6 +84,8 @@ const EXECUTION_COLUMN_NAMES = [
   'idempotency_key',
   'linked_execution_id',
   'trace_context',
+  'owner',
+  'progress',
 ] as const;
 
 export const EXECUTION_COLUMNS = raw(EXECUTION_COLUMN_NAMES.join(', '));

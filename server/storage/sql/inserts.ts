@@ -32,6 +32,7 @@ export const NEW_ROW_FIELDS: Fields = [
   ['owner_execution_id', 'text'],
   ['trace_context', 'text'],
   ['waits_for_event', 'boolean'],
+  ['owner', 'text'],
 ];
 
 /** Rows inserted already claimed, for the executor that enqueued them. */
@@ -69,7 +70,7 @@ export function insertRowsSql(
       r.retry_options, r.sleep_ms_before_run, r.timeout_ms, 0, 0, r.start_at,
       ${d.readySeq(sql`r.ord`)}, ${raw(String(leaseToken))}, 0, 0, 'idle', r.created_at, ${updatedAt},
       r.on_child_failure, r.priority, r.concurrency_key, r.rate_key, r.idempotency_key, ${linked},
-      ${startedAt}, ${expiresAt}, r.trace_context
+      ${startedAt}, ${expiresAt}, r.trace_context, r.owner
     FROM ${d.jsonRecords(JSON.stringify(rows), 'r', NEW_ROW_FIELDS)}
     WHERE ${where}
     ORDER BY r.ord`;

@@ -21,6 +21,7 @@ import { describeLimits } from './limits';
 import { describeMetrics } from './metrics';
 import { describeOptionValidation } from './optionValidation';
 import { describeParents } from './parents';
+import { describeProgress } from './progress';
 import { describeReferenceApi } from './referenceApi';
 import { describeRetries } from './retries';
 import { describeScheduling } from './scheduling';
@@ -46,6 +47,7 @@ export function describeEngineConformance(name: string, factory: EngineStoreFact
     describeTimeouts(factory);
     describeCancel(factory);
     describeParents(factory);
+    describeProgress(factory);
     describeFinalize(factory);
     describeInlineFinalize(factory);
     describeChildFailurePolicy(factory);
