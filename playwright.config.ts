@@ -72,6 +72,8 @@ export default defineConfig({
       name: 'dashboard',
       testIgnore: '**/auth.spec.ts',
       use: { baseURL: `http://127.0.0.1:${OPEN_PORT}` },
+      // The auth tests start from an empty store; the demo page's tests enqueue on that server too.
+      dependencies: ['auth'],
     },
     {
       name: 'auth',

@@ -90,7 +90,8 @@ export function useTaskExecution<K extends TaskId>(
     await cancelMutation.mutateAsync({ executionId });
     await queryClient.invalidateQueries({ queryKey: procedures.get.queryKey({ executionId }) });
   }, [cancelMutation, executionId, procedures, queryClient]);
-  const nodes = tree.data?.nodes.slice(1) ?? [];
+  // The tree's children (at any depth); finalize steps are the parent's own, not children.
+  const nodes = tree.data?.nodes.slice(1).filter((node) => !node.isFinalizeTask) ?? [];
   const execution = get.data;
   return {
     execution,
