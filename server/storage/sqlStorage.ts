@@ -42,7 +42,7 @@ import type {
 import { toExecutionRow, toNewRowJson } from './rows';
 import { cancelExecution } from './sql/cancels';
 import { updateProgress } from './sql/progress';
-import { anyDue, claimReady, claimsRateLimitedTasks, nextDueAt } from './sql/claims';
+import { claimReady, claimsRateLimitedTasks, nextDueAt } from './sql/claims';
 import { closeExecution, completedChildrenResults } from './sql/closes';
 import type { Dialect, DialectStatements, SqlDriver } from './sql/dialect';
 import {
@@ -164,11 +164,6 @@ export class SqlStorage implements PrismaStorage {
 
   async claimReadyExecutions(request: ClaimRequest): Promise<ExecutionRow[]> {
     if (request.taskIds.length === 0 || request.limit <= 0) return [];
-    const { taskIds, now } = request;
-    // Without row locks a claim serialises with every writer of the file: look first.
-    if (!this.d.hasRowLocks && !(await this.db.run(() => anyDue(this.d, taskIds, now)))) {
-      return [];
-    }
     // Rate-limited claims record their starts in the same transaction (./sql/claims.ts).
     const program = () => claimReady(this.d, request);
     const rows = await (claimsRateLimitedTasks(request)

@@ -227,22 +227,6 @@ function pushOverBudget(d: Dialect, limits: TaskFlowLimits[], now: number): Sql 
       AND COALESCE(t.rate_key, '') = spent.rate_key AND t.start_at <= ${bigint(now)}`;
 }
 
-/**
- * Whether any ready row of `taskIds` is due: a read, taking no lock, that spares a claim
- * where a claim takes the whole file's write lock (SQLite) when it finds nothing. Several
- * processes woken by one commit then make one claim, not one each.
- */
-export function anyDue(d: Dialect, taskIds: readonly string[], now: number): Program<boolean> {
-  return single(
-    sql`
-      SELECT 1 AS due FROM ${d.executions}
-      WHERE status = 'ready' AND ${d.inList(sql`task_id`, taskIds)}
-        AND start_at <= ${bigint(now)}
-      LIMIT 1`,
-    (rows: unknown[]) => rows.length > 0,
-  );
-}
-
 export function nextDueAt(d: Dialect, taskIds: readonly string[]): Program<number | null> {
   return single(
     sql`
