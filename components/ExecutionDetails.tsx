@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { ChildrenOutputs } from './ChildrenOutputs';
 import { ErrorDetails } from './ErrorDetails';
+import { ProgressBar } from './ProgressBar';
 import { ErrorNotice } from './ErrorNotice';
 import { ExecutionActions } from './ExecutionActions';
 import { positionLabel } from './ExecutionTree';
@@ -216,6 +217,14 @@ function Facts({
             <dd>{link(execution.rootTask.executionId)}</dd>
           </>
         )}
+      {execution.progress && (
+        <>
+          <dt>Progress</dt>
+          <dd>
+            <ProgressBar progress={execution.progress} />
+          </dd>
+        </>
+      )}
       <dt>Attempts</dt>
       <dd>
         {attemptCount(execution)}{' '}

@@ -6,6 +6,7 @@ import {
   formatTimestamp,
   runDuration,
 } from './format';
+import { ProgressBar } from './ProgressBar';
 import { StatusBadge } from './StatusBadge';
 import type { ExecutionSummary } from './trpc/types';
 
@@ -43,6 +44,7 @@ export function ExecutionsTable({
             <tr key={item.executionId}>
               <td data-label="Status">
                 <StatusBadge status={item.status} />
+                {item.progress && <ProgressBar progress={item.progress} />}
               </td>
               <td data-label="Task">
                 <span>

@@ -1,5 +1,5 @@
 /** The compact shape of an execution in lists and trees (details come from `get`). */
-import type { TaskExecution, TaskExecutionStatus } from '@/server/engine';
+import type { TaskExecution, TaskExecutionStatus, TaskProgress } from '@/server/engine';
 
 export interface ExecutionSummary {
   executionId: string;
@@ -15,6 +15,8 @@ export interface ExecutionSummary {
   startedAt: Date | null;
   finishedAt: Date | null;
   errorMessage: string | null;
+  /** The last `ctx.progress` report, shown as a bar in the list. */
+  progress: TaskProgress | null;
 }
 
 export function toExecutionSummary(execution: TaskExecution<unknown>): ExecutionSummary {
@@ -34,5 +36,6 @@ export function toExecutionSummary(execution: TaskExecution<unknown>): Execution
     startedAt: execution.startedAt ?? null,
     finishedAt: execution.finishedAt ?? null,
     errorMessage: execution.error?.message ?? null,
+    progress: execution.progress ?? null,
   };
 }
