@@ -5,7 +5,6 @@ import Link from 'next/link';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { ChildrenOutputs } from './ChildrenOutputs';
 import { ErrorDetails } from './ErrorDetails';
-import { ProgressBar } from './ProgressBar';
 import { ErrorNotice } from './ErrorNotice';
 import { ExecutionActions } from './ExecutionActions';
 import { positionLabel } from './ExecutionTree';
@@ -17,6 +16,7 @@ import {
   runDuration,
 } from './format';
 import { JsonBlock } from './JsonBlock';
+import { ProgressBar } from './ProgressBar';
 import { useLiveState } from './LiveUpdates';
 import { isActiveStatus } from './status';
 import { StatusBadge } from './StatusBadge';
